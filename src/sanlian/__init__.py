@@ -1,0 +1,1 @@
+"""Sanlian (三联): the platform for the unions' Three Links model of community service."""

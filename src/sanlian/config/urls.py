@@ -1,0 +1,11 @@
+from django.urls import include, path
+
+from .api import api
+
+urlpatterns = [
+    path("", include("sanlian.core.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/", api.urls),
+    path("org/", include("sanlian.organizations.urls")),
+    path("", include("sanlian.insights.urls")),
+]

@@ -1,0 +1,111 @@
+"""Forms of core: login, accounts, roles, audit filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+from .models import AuditAction, User
+from .roles import Role
+
+
+class LoginForm(AuthenticationForm):
+    error_messages = {
+        "invalid_login": _("用户名或密码错误。连续5次错误后账号将被锁定30分钟。"),
+        "inactive": _("该账号已停用，请联系系统管理员。"),
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("用户名")
+        self.fields["password"].label = _("密码")
+
+
+class UserCreateForm(forms.Form):
+    username = forms.RegexField(
+        label=_("用户名"),
+        regex=r"^[A-Za-z0-9_.-]{3,40}$",
+        error_messages={"invalid": _("用户名只能包含字母、数字、下划线、点和连字符，3至40位")},
+    )
+    full_name = forms.CharField(label=_("姓名"), max_length=50)
+    organization = forms.TypedChoiceField(label=_("所属组织"), coerce=int)
+    roles = forms.MultipleChoiceField(
+        label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
+    )
+    password = forms.CharField(
+        label=_("初始密码"),
+        widget=forms.PasswordInput,
+        help_text=_("至少8位，含大写字母、小写字母、数字、特殊符号中的至少3类；首次登录须修改"),
+    )
+
+    def __init__(self, *args: Any, organizations: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = organizations  # type: ignore[attr-defined]
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        password_validation.validate_password(password)
+        return password
+
+    def clean_roles(self) -> list[str]:
+        from .roles import ADMIN_ROLES
+
+        roles: list[str] = self.cleaned_data["roles"]
+        if len(set(roles) & ADMIN_ROLES) > 1:
+            raise forms.ValidationError(
+                _("三员分立：系统管理员、安全管理员、审计管理员不能由同一账号兼任。")
+            )
+        return roles
+
+
+class RoleGrantForm(forms.Form):
+    role = forms.ChoiceField(label=_("角色"), choices=Role.choices)
+
+
+class PasswordResetByAdminForm(forms.Form):
+    password = forms.CharField(label=_("新的临时密码"), widget=forms.PasswordInput)
+
+    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        password_validation.validate_password(password, self.user)
+        return password
+
+
+class OTPTokenForm(forms.Form):
+    token = forms.RegexField(
+        label=_("动态验证码"),
+        regex=r"^\d{6}$",
+        error_messages={"invalid": _("请输入验证器上显示的6位数字")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class AuditFilterForm(forms.Form):
+    q = forms.CharField(label=_("操作人/对象"), required=False)
+    action = forms.ChoiceField(
+        label=_("操作"), required=False, choices=[("", _("全部")), *AuditAction.choices]
+    )
+    date_from = forms.DateField(
+        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("令牌名称"), max_length=100)
+    days = forms.TypedChoiceField(
+        label=_("有效期"),
+        coerce=int,
+        choices=[(30, _("30天")), (90, _("90天")), (365, _("一年"))],
+        initial=90,
+    )

@@ -1,0 +1,217 @@
+"""Pages of 组织联建: the organisation tree, communities, people, social workers, volunteers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from sanlian.core import audit
+from sanlian.core.decorators import role_required
+from sanlian.core.scoping import AREA_ROLES
+from sanlian.core.services import ConcurrentEditError, save_versioned
+from sanlian.core.xlsx import xlsx_response
+
+from .forms import CommunityForm, OrganizationForm, PersonFilterForm
+from .models import Community, Organization, Person, SocialWorker, Volunteer
+from .queries import community_rows, person_search
+
+EDITORS = (*AREA_ROLES,)
+
+
+def _user(request: HttpRequest) -> Any:
+    return request.user
+
+
+@login_required
+def organization_tree(request: HttpRequest) -> HttpResponse:
+    orgs = list(
+        Organization.objects.visible_to(request.user).active().order_by("path").only(
+            "id", "name", "kind", "path", "parent_id"
+        )
+    )
+    visible = {o.pk for o in orgs}
+    # Roots of the visible forest: nodes whose parent the user cannot see.
+    children: dict[int | None, list[Organization]] = {}
+    for o in orgs:
+        key = o.parent_id if o.parent_id in visible else None
+        children.setdefault(key, []).append(o)
+    return render(request, "organizations/tree.html", {"children": children, "roots": children.get(None, [])})
+
+
+@login_required
+def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
+    context = {
+        "org": org,
+        "ancestors": Organization.objects.filter(pk__in=org.ancestor_ids()).exclude(pk=org.pk),
+        "children": Organization.objects.visible_to(request.user).filter(parent=org).active(),
+        "social_workers": SocialWorker.objects.visible_to(request.user)
+        .filter(organization=org)
+        .select_related("person"),
+        "community": Community.objects.visible_to(request.user).filter(organization=org).first(),
+        "can_edit": request.user.has_role(*EDITORS),  # type: ignore[union-attr]
+    }
+    return render(request, "organizations/organization_detail.html", context)
+
+
+def _versioned_edit(
+    request: HttpRequest, instance: Any, form_class: Any, template: str, fields: list[str]
+) -> HttpResponse:
+    form = form_class(request.POST or None, instance=instance)
+    conflicts = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            save_versioned(
+                form.instance, expected_version=form.cleaned_data["expected_version"], fields=fields
+            )
+        except ConcurrentEditError as exc:
+            conflicts = exc.conflicts
+            form.add_error(None, str(exc))
+            form.data = form.data.copy()
+            form.data["expected_version"] = str(exc.current_version)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect(instance.get_absolute_url())
+    return render(request, template, {"form": form, "object": instance, "conflicts": conflicts})
+
+
+@role_required(*EDITORS)
+def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    org = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
+    return _versioned_edit(
+        request,
+        org,
+        OrganizationForm,
+        "organizations/organization_form.html",
+        ["name", "credit_code", "legal_representative", "contact_name", "contact_phone", "address"],
+    )
+
+
+@login_required
+def community_list(request: HttpRequest) -> HttpResponse:
+    rows = community_rows(_user(request)).order_by("district__name", "street__name", "name")
+    if request.GET.get("format") == "xlsx":
+        audit.record(audit.AuditAction.EXPORT, object_type="organizations.Community")
+        return xlsx_response(
+            "communities.xlsx",
+            [_("区"), _("街道"), _("社区"), _("分类"), _("常住人口"), _("在职职工"), _("退休人员"), _("登记居民"), _("会员")],
+            (
+                [c.district.name, c.street.name, c.name, c.get_tier_display(), c.population,
+                 c.worker_count, c.retiree_count, c.people_count, c.member_count]
+                for c in rows
+            ),
+            title=_("社区"),
+        )
+    return render(request, "organizations/community_list.html", {"communities": rows})
+
+
+@login_required
+def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    community = get_object_or_404(
+        Community.objects.visible_to(user).select_related("organization", "street", "district"),
+        pk=pk,
+    )
+    org = community.organization
+    context = {
+        "community": community,
+        "organizations": Organization.objects.visible_to(user)
+        .filter(parent=org)
+        .active()
+        .annotate(staff_count=Count("social_workers")),
+        "people_count": Person.objects.visible_to(user).filter(community=community).count(),
+        "members_count": org.members.filter(status="active").count(),
+        "social_workers": SocialWorker.objects.visible_to(user)
+        .filter(organization__parent=org)
+        .select_related("person", "organization")[:50],
+        "volunteers": Volunteer.objects.visible_to(user)
+        .filter(team__parent=org)
+        .select_related("person", "team")[:50],
+        "can_edit": user.has_role(*EDITORS),
+    }
+    return render(request, "organizations/community_detail.html", context)
+
+
+@role_required(*EDITORS)
+def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    community = get_object_or_404(Community.objects.visible_to(request.user), pk=pk)
+    return _versioned_edit(
+        request,
+        community,
+        CommunityForm,
+        "organizations/community_form.html",
+        ["name", "population", "worker_count", "retiree_count", "address"],
+    )
+
+
+@login_required
+def person_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    communities = [(c.pk, c.name) for c in Community.objects.visible_to(user).only("id", "name")]
+    form = PersonFilterForm(request.GET or None, communities=communities)
+    people = person_search(user, form.data.get("q", "") if form.is_bound else "")
+    if form.is_valid() and form.cleaned_data["community"]:
+        people = people.filter(community_id=form.cleaned_data["community"])
+    people = people.select_related("community").order_by("pk")
+    if request.GET.get("format") == "xlsx":
+        audit.record(audit.AuditAction.EXPORT, object_type="organizations.Person", changes=dict(request.GET))
+        return xlsx_response(
+            "people.xlsx",
+            [_("姓名"), _("性别"), _("身份证号"), _("手机号"), _("社区"), _("工作单位"), _("退休")],
+            (
+                [p.name, p.get_sex_display(), p.id_number_masked, p.phone, p.community.name,
+                 p.workplace, _("是") if p.is_retired else _("否")]
+                for p in people.iterator(chunk_size=2000)
+            ),
+            title=_("居民"),
+        )
+    page = Paginator(people, 50).get_page(request.GET.get("page"))
+    return render(request, "organizations/person_list.html", {"form": form, "page": page})
+
+
+@login_required
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    person = get_object_or_404(
+        Person.objects.visible_to(user).select_related("community", "employer"), pk=pk
+    )
+    full_id = None
+    if request.method == "POST" and request.POST.get("reveal") == "id_number":
+        # Showing the full ID number is a view of confidential data: audited every time.
+        full_id = person.id_number()
+        audit.record_view(request, person, "id_number")
+    context = {
+        "person": person,
+        "full_id": full_id,
+        "memberships": person.memberships.select_related("union").order_by("-joined_on"),
+    }
+    return render(request, "organizations/person_detail.html", context)
+
+
+@login_required
+def social_worker_list(request: HttpRequest) -> HttpResponse:
+    workers = (
+        SocialWorker.objects.visible_to(request.user)
+        .select_related("person", "organization")
+        .order_by("organization__name", "person__name")
+    )
+    page = Paginator(workers, 50).get_page(request.GET.get("page"))
+    return render(request, "organizations/social_worker_list.html", {"page": page})
+
+
+@login_required
+def volunteer_list(request: HttpRequest) -> HttpResponse:
+    volunteers = (
+        Volunteer.objects.visible_to(request.user)
+        .select_related("person", "team")
+        .order_by("team__name", "person__name")
+    )
+    page = Paginator(volunteers, 50).get_page(request.GET.get("page"))
+    return render(request, "organizations/volunteer_list.html", {"page": page})
