@@ -131,7 +131,9 @@ def build_world() -> World:
     }
     for role, org in home.items():
         w.users[role] = UserFactory(username=role, organization=org, roles=[role])
-    worker_person = PersonFactory(name="社工本人", community=c1, employer=w.o1, user=w.users[Role.SOCIAL_WORKER])
+    worker_person = PersonFactory(
+        name="社工本人", community=c1, employer=w.o1, user=w.users[Role.SOCIAL_WORKER]
+    )
     SocialWorkerFactory(person=worker_person, organization=w.o1)
     volunteer_person = PersonFactory(name="志愿者本人", community=c1, user=w.users[Role.VOLUNTEER])
     VolunteerFactory(person=volunteer_person, team=w.t1)

@@ -69,8 +69,10 @@ class PersonFactory(factory.django.DjangoModelFactory):
     community = None
 
     @factory.post_generation
-    def id_number(obj: Person, create: bool, extracted: str | None, **kwargs: Any) -> None:  # noqa: N805
-        number = extracted or generate_resident_id("210102", obj.birth_date or dt.date(1980, 1, 1), obj.pk % 1000)
+    def id_number(obj: Person, create: bool, extracted: str | None, **kwargs: Any) -> None:
+        number = extracted or generate_resident_id(
+            "210102", obj.birth_date or dt.date(1980, 1, 1), obj.pk % 1000
+        )
         obj.set_id_number(number)
         if create:
             obj._skip_audit = True  # type: ignore[attr-defined]
@@ -118,7 +120,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:  # noqa: N805
+    def roles(obj: User, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
         obj.save()
         for role in extracted or []:
             RoleGrantFactory(user=obj, role=role)

@@ -93,10 +93,19 @@ CASES: dict[str, tuple[Maker, dict[str, str]]] = {
     ),
     "organizations.Organization": (
         lambda w: (
-            OrganizationFactory(kind=OrgKind.ENTERPRISE, parent=w.c1.organization, credit_code=None),
-            OrganizationFactory(kind=OrgKind.ENTERPRISE, parent=w.c2.organization, credit_code=None),
+            OrganizationFactory(
+                kind=OrgKind.ENTERPRISE, parent=w.c1.organization, credit_code=None
+            ),
+            OrganizationFactory(
+                kind=OrgKind.ENTERPRISE, parent=w.c2.organization, credit_code=None
+            ),
         ),
-        {R.FEDERATION_STAFF: "AB", R.AREA_STAFF: "A", R.COMMUNITY_CADRE: "A", R.PARTY_SECRETARY: "A"},
+        {
+            R.FEDERATION_STAFF: "AB",
+            R.AREA_STAFF: "A",
+            R.COMMUNITY_CADRE: "A",
+            R.PARTY_SECRETARY: "A",
+        },
     ),
     "organizations.Community": (
         lambda w: (w.c1, w.c2),
@@ -149,7 +158,12 @@ CASES: dict[str, tuple[Maker, dict[str, str]]] = {
             VolunteerFactory(person=PersonFactory(community=w.c1), team=w.t1),
             VolunteerFactory(person=PersonFactory(community=w.c2), team=w.t2),
         ),
-        {R.FEDERATION_STAFF: "AB", R.AREA_STAFF: "A", R.COMMUNITY_CADRE: "A", R.PARTY_SECRETARY: "A"},
+        {
+            R.FEDERATION_STAFF: "AB",
+            R.AREA_STAFF: "A",
+            R.COMMUNITY_CADRE: "A",
+            R.PARTY_SECRETARY: "A",
+        },
     ),
 }
 

@@ -14,7 +14,8 @@ from . import audit
 Handler = Callable[[HttpRequest], HttpResponse]
 
 # Paths a signed-in user may reach while a password change or second factor is pending.
-GATE_EXEMPT_PREFIXES = ("/static/", "/accounts/", "/i18n/", "/healthz")
+# The API answers 401 itself for such users (core.api.ActiveSessionAuth) rather than redirect.
+GATE_EXEMPT_PREFIXES = ("/static/", "/accounts/", "/i18n/", "/healthz", "/api/")
 
 
 class RequestContextMiddleware:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -51,7 +51,7 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(_("首次登录须修改密码"), default=False)
     password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True)
 
-    objects = SanlianUserManager()
+    objects: ClassVar[SanlianUserManager] = SanlianUserManager()
 
     class Meta:
         verbose_name = _("用户")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -28,18 +30,21 @@ _sections: dict[str, NavSection] = {}
 
 
 def register(
-    section: str, section_label: str | Promise, order: int, *items: tuple[str | Promise, str, set[str]]
+    section: str,
+    section_label: str | Promise,
+    order: int,
+    *items: tuple[str | Promise, str, Collection[str]],
 ) -> None:
     sec = _sections.setdefault(section, NavSection(section, section_label, order))
     for label, url_name, roles in items:
         sec.items.append(NavItem(label, url_name, frozenset(roles)))
 
 
-def for_request(request: HttpRequest) -> list[dict[str, object]]:
+def for_request(request: HttpRequest) -> list[dict[str, Any]]:
     user = request.user
     if not user.is_authenticated:
         return []
-    roles = set(user.role_names())  # type: ignore[union-attr]
+    roles = set(user.role_names())
     out = []
     for sec in sorted(_sections.values(), key=lambda s: s.order):
         links = []

@@ -77,7 +77,7 @@ def scope_for(user: User | AnonymousUser | None) -> Scope:
         area_path=area_path,
         org_id=org.pk if org is not None else None,
     )
-    user._sanlian_scope = scope  # type: ignore[union-attr]
+    user._sanlian_scope = scope  # type: ignore[attr-defined]
     return scope
 
 

@@ -50,6 +50,8 @@ def xlsx_response(
 ) -> HttpResponse:
     from urllib.parse import quote
 
-    response = HttpResponse(workbook_bytes(headers, rows, title=title), content_type=XLSX_CONTENT_TYPE)
+    response = HttpResponse(
+        workbook_bytes(headers, rows, title=title), content_type=XLSX_CONTENT_TYPE
+    )
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
     return response

@@ -59,8 +59,12 @@ def home(request: HttpRequest) -> HttpResponse:
         ctx["base_community"] = Community.objects.visible_to(user).first()
         template = "insights/home_social_org.html"
     elif user.has_role(Role.SOCIAL_WORKER, Role.VOLUNTEER):
-        ctx["me_worker"] = SocialWorker.objects.visible_to(user).select_related("person", "organization").first()
-        ctx["me_volunteer"] = Volunteer.objects.visible_to(user).select_related("person", "team").first()
+        ctx["me_worker"] = (
+            SocialWorker.objects.visible_to(user).select_related("person", "organization").first()
+        )
+        ctx["me_volunteer"] = (
+            Volunteer.objects.visible_to(user).select_related("person", "team").first()
+        )
         ctx["me_person"] = Person.objects.visible_to(user).select_related("community").first()
         template = "insights/home_person.html"
     elif user.has_role(Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN):

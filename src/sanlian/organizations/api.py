@@ -8,7 +8,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
@@ -133,5 +133,5 @@ def person_create(request: HttpRequest, payload: PersonIn) -> Any:
         )
     except ValidationError as exc:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-        return 400, {"detail": {k: [str(m) for m in v] for k, v in detail.items()}}
-    return 201, created
+        return Status(400, {"detail": {k: [str(m) for m in v] for k, v in detail.items()}})
+    return Status(201, created)

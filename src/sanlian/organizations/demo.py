@@ -58,34 +58,308 @@ DEMO_TOTP_KEYS = {
 }
 
 CITY = "沈阳市"
-DISTRICT_NAMES = ["和平区", "沈河区", "大东区", "皇姑区", "铁西区", "苏家屯区", "浑南区",
-                  "沈北新区", "于洪区", "辽中区", "新民市", "康平县", "法库县"]
-DISTRICT_CODES = ["210102", "210103", "210104", "210105", "210106", "210111", "210112",
-                  "210113", "210114", "210115", "210181", "210123", "210124"]
+DISTRICT_NAMES = [
+    "和平区",
+    "沈河区",
+    "大东区",
+    "皇姑区",
+    "铁西区",
+    "苏家屯区",
+    "浑南区",
+    "沈北新区",
+    "于洪区",
+    "辽中区",
+    "新民市",
+    "康平县",
+    "法库县",
+]
+DISTRICT_CODES = [
+    "210102",
+    "210103",
+    "210104",
+    "210105",
+    "210106",
+    "210111",
+    "210112",
+    "210113",
+    "210114",
+    "210115",
+    "210181",
+    "210123",
+    "210124",
+]
 SMALL_STREETS = [["南湖街道", "太原街街道"], ["五里河街道", "大西街道"]]
 SMALL_COMMUNITIES = [
-    ("凯旋社区", Tier.STAR), ("文安社区", Tier.ORDINARY),
-    ("丽都社区", Tier.WEAK), ("青年社区", Tier.ORDINARY),
-    ("晨兴社区", Tier.STAR), ("惠工社区", Tier.WEAK),
-    ("风雨坛社区", Tier.ORDINARY), ("万柳塘社区", Tier.WEAK),
+    ("凯旋社区", Tier.STAR),
+    ("文安社区", Tier.ORDINARY),
+    ("丽都社区", Tier.WEAK),
+    ("青年社区", Tier.ORDINARY),
+    ("晨兴社区", Tier.STAR),
+    ("惠工社区", Tier.WEAK),
+    ("风雨坛社区", Tier.ORDINARY),
+    ("万柳塘社区", Tier.WEAK),
 ]
-STREET_STEMS = "长青 新华 北陵 光荣 卫工 兴华 泰山 浑河 望湖 银河 启工 重工 保工 八一 滂江 东陵".split()
-COMMUNITY_STEMS = ("和平 幸福 阳光 春晖 康乐 福安 锦绣 友谊 祥和 安居 翠湖 明珠 朝阳 东风 "
-                   "兴隆 德胜 育才 金桥 丰收 百合 紫荆 长虹 新华 红旗 建设 光明 永安 文华").split()
-SURNAMES = ("王 李 张 刘 陈 杨 赵 黄 周 吴 徐 孙 胡 朱 高 林 何 郭 马 罗 梁 宋 郑 谢 韩 唐 冯 于 董 "
-            "萧 程 曹 袁 邓 许 傅 沈 曾 彭 吕 苏 卢 蒋 蔡 贾 丁 魏 薛 叶 阎 余 潘 杜 戴 夏 钟 汪 田 任 "
-            "姜 范 方 石 姚 谭 廖 邹 熊 金 陆 郝 孔 白 崔 康 毛 邱 秦 江 史 顾 侯 邵 孟 龙 万 段 单 仇").split()
-GIVEN_MALE = "伟 强 磊 军 勇 杰 涛 斌 超 明 刚 平 辉 鹏 华 飞 鑫 波 宇 浩 凯 健 俊 帆 帅 旭 宁 龙 林 博 志 国 建 文 海 东".split()
-GIVEN_FEMALE = "芳 娜 敏 静 丽 艳 娟 霞 秀 玲 桂 英 婷 雪 慧 莹 晶 颖 琳 倩 欣 悦 佳 雯 璐 洁 梅 兰 红 燕 萍 丹 蕾 琴 云".split()
-ROADS = "中山路 南京街 北京街 青年大街 三好街 文艺路 惠工街 北陵大街 长青街 南湖路 万柳塘路 彩塔街".split()
-WORKPLACES = ["沈阳机床厂", "华晨宝马", "沈阳地铁", "盛京医院", "中街大悦城", "沈阳供电公司",
-              "顺丰速运", "美团外卖", "滴滴出行", "沈阳市第二十中学", "东软集团", "沈阳鼓风机厂"]
+STREET_STEMS = [
+    "长青",
+    "新华",
+    "北陵",
+    "光荣",
+    "卫工",
+    "兴华",
+    "泰山",
+    "浑河",
+    "望湖",
+    "银河",
+    "启工",
+    "重工",
+    "保工",
+    "八一",
+    "滂江",
+    "东陵",
+]
+COMMUNITY_STEMS = [
+    "和平",
+    "幸福",
+    "阳光",
+    "春晖",
+    "康乐",
+    "福安",
+    "锦绣",
+    "友谊",
+    "祥和",
+    "安居",
+    "翠湖",
+    "明珠",
+    "朝阳",
+    "东风",
+    "兴隆",
+    "德胜",
+    "育才",
+    "金桥",
+    "丰收",
+    "百合",
+    "紫荆",
+    "长虹",
+    "新华",
+    "红旗",
+    "建设",
+    "光明",
+    "永安",
+    "文华",
+]
+SURNAMES = [
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "赵",
+    "黄",
+    "周",
+    "吴",
+    "徐",
+    "孙",
+    "胡",
+    "朱",
+    "高",
+    "林",
+    "何",
+    "郭",
+    "马",
+    "罗",
+    "梁",
+    "宋",
+    "郑",
+    "谢",
+    "韩",
+    "唐",
+    "冯",
+    "于",
+    "董",
+    "萧",
+    "程",
+    "曹",
+    "袁",
+    "邓",
+    "许",
+    "傅",
+    "沈",
+    "曾",
+    "彭",
+    "吕",
+    "苏",
+    "卢",
+    "蒋",
+    "蔡",
+    "贾",
+    "丁",
+    "魏",
+    "薛",
+    "叶",
+    "阎",
+    "余",
+    "潘",
+    "杜",
+    "戴",
+    "夏",
+    "钟",
+    "汪",
+    "田",
+    "任",
+    "姜",
+    "范",
+    "方",
+    "石",
+    "姚",
+    "谭",
+    "廖",
+    "邹",
+    "熊",
+    "金",
+    "陆",
+    "郝",
+    "孔",
+    "白",
+    "崔",
+    "康",
+    "毛",
+    "邱",
+    "秦",
+    "江",
+    "史",
+    "顾",
+    "侯",
+    "邵",
+    "孟",
+    "龙",
+    "万",
+    "段",
+    "单",
+    "仇",
+]
+GIVEN_MALE = [
+    "伟",
+    "强",
+    "磊",
+    "军",
+    "勇",
+    "杰",
+    "涛",
+    "斌",
+    "超",
+    "明",
+    "刚",
+    "平",
+    "辉",
+    "鹏",
+    "华",
+    "飞",
+    "鑫",
+    "波",
+    "宇",
+    "浩",
+    "凯",
+    "健",
+    "俊",
+    "帆",
+    "帅",
+    "旭",
+    "宁",
+    "龙",
+    "林",
+    "博",
+    "志",
+    "国",
+    "建",
+    "文",
+    "海",
+    "东",
+]
+GIVEN_FEMALE = [
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "艳",
+    "娟",
+    "霞",
+    "秀",
+    "玲",
+    "桂",
+    "英",
+    "婷",
+    "雪",
+    "慧",
+    "莹",
+    "晶",
+    "颖",
+    "琳",
+    "倩",
+    "欣",
+    "悦",
+    "佳",
+    "雯",
+    "璐",
+    "洁",
+    "梅",
+    "兰",
+    "红",
+    "燕",
+    "萍",
+    "丹",
+    "蕾",
+    "琴",
+    "云",
+]
+ROADS = [
+    "中山路",
+    "南京街",
+    "北京街",
+    "青年大街",
+    "三好街",
+    "文艺路",
+    "惠工街",
+    "北陵大街",
+    "长青街",
+    "南湖路",
+    "万柳塘路",
+    "彩塔街",
+]
+WORKPLACES = [
+    "沈阳机床厂",
+    "华晨宝马",
+    "沈阳地铁",
+    "盛京医院",
+    "中街大悦城",
+    "沈阳供电公司",
+    "顺丰速运",
+    "美团外卖",
+    "滴滴出行",
+    "沈阳市第二十中学",
+    "东软集团",
+    "沈阳鼓风机厂",
+]
 NEW_EMPLOYMENT = {"顺丰速运", "美团外卖", "滴滴出行"}
 SOCIAL_ORG_STEMS = ["阳光", "馨家", "益民", "同心", "助力", "善行", "和悦", "启航", "暖心", "乐龄"]
 SOCIAL_ORG_KINDS = ["社会工作服务中心", "社工事务所", "社区服务中心", "公益服务中心"]
-SKILLS = ["法律咨询", "心理疏导", "义诊", "课业辅导", "家电维修", "理发", "文艺", "摄影", "助老", "信息技术"]
+SKILLS = [
+    "法律咨询",
+    "心理疏导",
+    "义诊",
+    "课业辅导",
+    "家电维修",
+    "理发",
+    "文艺",
+    "摄影",
+    "助老",
+    "信息技术",
+]
 
 M = TypeVar("M", bound=models.Model)
+# (name, kind, parent, extra fields) of one organisation to create
+OrgSpec = tuple[str, str, Organization | None, dict[str, Any]]
 BATCH = 5000
 
 
@@ -122,12 +396,33 @@ class Generator:
         return self.rng.choice(SURNAMES) + "".join(self.rng.choice(given) for _ in range(n))
 
     def mobile(self) -> str:
-        prefix = self.rng.choice(["139", "138", "137", "136", "135", "150", "151", "152",
-                                  "186", "185", "188", "131", "132", "155", "177", "180", "189"])
+        prefix = self.rng.choice(
+            [
+                "139",
+                "138",
+                "137",
+                "136",
+                "135",
+                "150",
+                "151",
+                "152",
+                "186",
+                "185",
+                "188",
+                "131",
+                "132",
+                "155",
+                "177",
+                "180",
+                "189",
+            ]
+        )
         return prefix + f"{self.rng.randrange(10**8):08d}"
 
     # -- the tree ----------------------------------------------------------------------------
-    def orgs(self, specs: list[tuple[str, str, Organization | None, dict[str, Any]]]) -> list[Organization]:
+    def orgs(
+        self, specs: list[tuple[str, str, Organization | None, dict[str, Any]]]
+    ) -> list[Organization]:
         """Bulk-create organisations of one level and give them their materialized paths."""
         objs = [Organization(name=n, kind=k, parent=p, **extra) for n, k, p, extra in specs]
         created = _bulk(Organization, objs)
@@ -139,13 +434,26 @@ class Generator:
     def run(self) -> dict[str, int]:
         s = self.scale
         rng = self.rng
-        city = self.orgs([(f"{CITY}总工会", OrgKind.FEDERATION, None, {"address": "沈阳市和平区南京北街"})])[0]
-        evaluator = self.orgs([("辽宁同创第三方评估中心", OrgKind.EVALUATOR, city,
-                                {"credit_code": make_credit_code("210102", 9001)})])[0]
-        districts = self.orgs([
-            (f"{DISTRICT_NAMES[i]}总工会", OrgKind.DISTRICT_UNION, city, {}) for i in range(s.districts)
-        ])
-        street_specs = []
+        city = self.orgs(
+            [(f"{CITY}总工会", OrgKind.FEDERATION, None, {"address": "沈阳市和平区南京北街"})]
+        )[0]
+        evaluator = self.orgs(
+            [
+                (
+                    "辽宁同创第三方评估中心",
+                    OrgKind.EVALUATOR,
+                    city,
+                    {"credit_code": make_credit_code("210102", 9001)},
+                )
+            ]
+        )[0]
+        districts = self.orgs(
+            [
+                (f"{DISTRICT_NAMES[i]}总工会", OrgKind.DISTRICT_UNION, city, {})
+                for i in range(s.districts)
+            ]
+        )
+        street_specs: list[OrgSpec] = []
         for di, d in enumerate(districts):
             for si in range(s.streets_per_district):
                 if self.name == "small":
@@ -157,7 +465,7 @@ class Generator:
         self.progress("streets")
 
         # Communities, spread round-robin over the streets; tiers ~15 % star, 60 % ordinary.
-        comm_specs: list[tuple[str, str, Organization | None, dict[str, Any]]] = []
+        comm_specs: list[OrgSpec] = []
         tiers: list[str] = []
         for ci in range(s.communities):
             street = streets[ci % len(streets)]
@@ -165,31 +473,42 @@ class Generator:
                 name, tier = SMALL_COMMUNITIES[ci]
             else:
                 stem = COMMUNITY_STEMS[ci % len(COMMUNITY_STEMS)]
-                name = f"{stem}{ci // len(COMMUNITY_STEMS) + 1}社区" if ci >= len(COMMUNITY_STEMS) else f"{stem}社区"
+                name = (
+                    f"{stem}{ci // len(COMMUNITY_STEMS) + 1}社区"
+                    if ci >= len(COMMUNITY_STEMS)
+                    else f"{stem}社区"
+                )
                 r = rng.random()
                 tier = Tier.STAR if r < 0.15 else Tier.ORDINARY if r < 0.75 else Tier.WEAK
             comm_specs.append((f"{name}联合工会", OrgKind.COMMUNITY_UNION, street, {}))
             tiers.append(tier)
         unions = self.orgs(comm_specs)
-        district_of = {st.pk: st.parent for st in streets}
-        communities = _bulk(Community, [
-            Community(
-                organization=u,
-                name=u.name.removesuffix("联合工会"),
-                street=u.parent,
-                district=district_of[u.parent_id],
-                tier=tier,
-                population=rng.randint(3000, 15000) if tier != Tier.WEAK else rng.randint(2000, 8000),
-                worker_count=0,
-                retiree_count=0,
-                address=f"{CITY}{district_of[u.parent_id].name.removesuffix('总工会')}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
-            )
-            for u, tier in zip(unions, tiers, strict=True)
-        ])
+        district_of: dict[int | None, Organization] = {
+            st.pk: d for st in streets for d in [st.parent] if d
+        }
+        communities = _bulk(
+            Community,
+            [
+                Community(
+                    organization=u,
+                    name=u.name.removesuffix("联合工会"),
+                    street=u.parent,
+                    district=district_of[u.parent_id],
+                    tier=tier,
+                    population=rng.randint(3000, 15000)
+                    if tier != Tier.WEAK
+                    else rng.randint(2000, 8000),
+                    worker_count=0,
+                    retiree_count=0,
+                    address=f"{CITY}{district_of[u.parent_id].name.removesuffix('总工会')}{rng.choice(ROADS)}{rng.randint(1, 300)}号",
+                )
+                for u, tier in zip(unions, tiers, strict=True)
+            ],
+        )
         self.progress("communities")
 
         # Beside each community union: Party organisation, residents' committee, volunteer team.
-        lateral = []
+        lateral: list[OrgSpec] = []
         for u in unions:
             base = u.name.removesuffix("联合工会")
             lateral += [
@@ -203,19 +522,25 @@ class Generator:
 
         # Social organisations, based in communities (star communities attract more of them).
         weights = [4 if t == Tier.STAR else 2 if t == Tier.ORDINARY else 1 for t in tiers]
-        social_specs = []
+        social_specs: list[OrgSpec] = []
         for i in range(s.social_orgs):
             host = unions[0] if i == 0 else rng.choices(unions, weights)[0]
             district_code = DISTRICT_CODES[districts.index(district_of[host.parent_id])]
             stem = SOCIAL_ORG_STEMS[i % len(SOCIAL_ORG_STEMS)]
             kind = SOCIAL_ORG_KINDS[(i // len(SOCIAL_ORG_STEMS)) % len(SOCIAL_ORG_KINDS)]
             suffix = "" if i < len(SOCIAL_ORG_STEMS) * len(SOCIAL_ORG_KINDS) else f"（{i}）"
-            social_specs.append((
-                f"{CITY}{stem}{kind}{suffix}", OrgKind.SOCIAL_ORG, host,
-                {"credit_code": make_credit_code(district_code, i + 1),
-                 "legal_representative": self.person_name(rng.choice("MF")),
-                 "contact_phone": self.mobile()},
-            ))
+            social_specs.append(
+                (
+                    f"{CITY}{stem}{kind}{suffix}",
+                    OrgKind.SOCIAL_ORG,
+                    host,
+                    {
+                        "credit_code": make_credit_code(district_code, i + 1),
+                        "legal_representative": self.person_name(rng.choice("MF")),
+                        "contact_phone": self.mobile(),
+                    },
+                )
+            )
         social_orgs = self.orgs(social_specs)
         self.progress("organizations")
 
@@ -232,15 +557,22 @@ class Generator:
                 sex = rng.choice("MF")
                 age = rng.randint(18, 85)
                 born = today - timedelta(days=age * 365 + rng.randint(0, 364))
-                number = generate_resident_id(region_of[c.pk], born, (i * 7 + rng.randint(0, 6)) % 1000)
+                number = generate_resident_id(
+                    region_of[c.pk], born, (i * 7 + rng.randint(0, 6)) % 1000
+                )
                 retired = age >= (60 if sex == "M" else 55)
                 workplace = "" if retired else rng.choice(WORKPLACES)
                 counts = retiree_counts if retired else worker_counts
                 counts[c.pk] = counts.get(c.pk, 0) + 1
                 p = Person(
-                    name=self.person_name(sex), sex=sex, birth_date=born, phone=self.mobile(),
-                    community=c, address=f"{c.address}{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元",
-                    workplace=workplace, is_retired=retired,
+                    name=self.person_name(sex),
+                    sex=sex,
+                    birth_date=born,
+                    phone=self.mobile(),
+                    community=c,
+                    address=f"{c.address}{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元",
+                    workplace=workplace,
+                    is_retired=retired,
                     is_new_employment=workplace in NEW_EMPLOYMENT,
                     id_number_encrypted=crypto.encrypt(number),
                     id_number_hash=crypto.search_hash(number),
@@ -253,15 +585,19 @@ class Generator:
         for c in communities:
             c.worker_count = worker_counts.get(c.pk, 0)
             c.retiree_count = retiree_counts.get(c.pk, 0)
-        Community.objects.bulk_update(communities, ["worker_count", "retiree_count"], batch_size=BATCH)
+        Community.objects.bulk_update(
+            communities, ["worker_count", "retiree_count"], batch_size=BATCH
+        )
 
         def memberships() -> Iterator[Membership]:
             for idx, p in enumerate(persons):
                 if rng.random() < (0.55 if not p.is_retired else 0.35):
                     joined = date(rng.randint(1990, 2025), rng.randint(1, 12), rng.randint(1, 28))
                     yield Membership(
-                        person=p, union=p.community.organization,
-                        card_number=f"SY{joined.year}{idx:08d}", joined_on=joined,
+                        person=p,
+                        union=p.community.organization,
+                        card_number=f"SY{joined.year}{idx:08d}",
+                        joined_on=joined,
                         last_dues_on=today - timedelta(days=rng.randint(0, 300)),
                     )
 
@@ -273,31 +609,64 @@ class Generator:
         rng.shuffle(working)
         sw_people = working[: s.social_workers]
         for p in sw_people:
-            p.employer = social_orgs[0] if sw_people.index(p) < 3 else rng.choice(social_orgs) if self.name == "small" else None
+            p.employer = (
+                social_orgs[0]
+                if sw_people.index(p) < 3
+                else rng.choice(social_orgs)
+                if self.name == "small"
+                else None
+            )
         if self.name != "small":
             for p in sw_people:
                 p.employer = rng.choice(social_orgs)
         Person.objects.bulk_update(sw_people, ["employer"], batch_size=BATCH)
-        quals = [Qualification.ASSISTANT] * 5 + [Qualification.SOCIAL_WORKER] * 3 + [Qualification.SENIOR]
-        social_workers = _bulk(SocialWorker, [
-            SocialWorker(person=p, organization=p.employer, qualification=rng.choice(quals),
-                         certificate_number=f"SW{2015 + i % 10}{i:07d}", is_supervisor=i % 7 == 0)
-            for i, p in enumerate(sw_people)
-        ])
-        vol_pool = working[s.social_workers:] + [p for p in persons if p.is_retired]
+        quals = (
+            [Qualification.ASSISTANT] * 5
+            + [Qualification.SOCIAL_WORKER] * 3
+            + [Qualification.SENIOR]
+        )
+        social_workers = _bulk(
+            SocialWorker,
+            [
+                SocialWorker(
+                    person=p,
+                    organization=p.employer,
+                    qualification=rng.choice(quals),
+                    certificate_number=f"SW{2015 + i % 10}{i:07d}",
+                    is_supervisor=i % 7 == 0,
+                )
+                for i, p in enumerate(sw_people)
+            ],
+        )
+        vol_pool = working[s.social_workers :] + [p for p in persons if p.is_retired]
         team_of = {t.parent_id: t for t in teams}
-        volunteers = _bulk(Volunteer, [
-            Volunteer(person=p, team=team_of[p.community.organization_id],
-                      skills="、".join(rng.sample(SKILLS, 2)),
-                      availability=[f"{d}:{part}" for d in (5, 6) for part in ("am", "pm")]
-                      if rng.random() < 0.6 else ["1:evening", "3:evening"],
-                      hours_logged=rng.randint(0, 400))
-            for p in vol_pool[: s.volunteers]
-        ])
+        volunteers = _bulk(
+            Volunteer,
+            [
+                Volunteer(
+                    person=p,
+                    team=team_of[p.community.organization_id],
+                    skills="、".join(rng.sample(SKILLS, 2)),
+                    availability=[f"{d}:{part}" for d in (5, 6) for part in ("am", "pm")]
+                    if rng.random() < 0.6
+                    else ["1:evening", "3:evening"],
+                    hours_logged=rng.randint(0, 400),
+                )
+                for p in vol_pool[: s.volunteers]
+            ],
+        )
         self.progress("social workers and volunteers")
 
-        users = self.demo_users(city, districts[0], unions[0], party_orgs[0], social_orgs[0],
-                                social_workers[0], volunteers[0], evaluator)
+        users = self.demo_users(
+            city,
+            districts[0],
+            unions[0],
+            party_orgs[0],
+            social_orgs[0],
+            social_workers[0],
+            volunteers[0],
+            evaluator,
+        )
         self.counts = {
             "organizations": Organization.objects.count(),
             "communities": len(communities),
@@ -331,7 +700,13 @@ class Generator:
             ("cadre", "张丽华", community_union, Role.COMMUNITY_CADRE, None),
             ("secretary", "李志强", party_org, Role.PARTY_SECRETARY, None),
             ("orgmanager", "赵敏", social_org, Role.SOCIAL_ORG_MANAGER, None),
-            ("worker", social_worker.person.name, social_worker.organization, Role.SOCIAL_WORKER, social_worker.person),
+            (
+                "worker",
+                social_worker.person.name,
+                social_worker.organization,
+                Role.SOCIAL_WORKER,
+                social_worker.person,
+            ),
             ("volunteer", volunteer.person.name, volunteer.team, Role.VOLUNTEER, volunteer.person),
             ("evaluator", "孙立新", evaluator, Role.EVALUATOR, None),
             ("sysadmin", "系统管理员", city, Role.SYSTEM_ADMIN, None),
@@ -348,7 +723,9 @@ class Generator:
                 person.user = user
                 person.save(update_fields=["user"])
             if username in DEMO_TOTP_KEYS:
-                TOTPDevice.objects.create(user=user, name="demo", key=DEMO_TOTP_KEYS[username], confirmed=True)
+                TOTPDevice.objects.create(
+                    user=user, name="demo", key=DEMO_TOTP_KEYS[username], confirmed=True
+                )
             users.append(user)
         return users
 
@@ -357,7 +734,9 @@ def is_seeded() -> bool:
     return Organization.objects.filter(kind=OrgKind.FEDERATION).exists()
 
 
-def seed(scale: str, seed: int = 1, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+def seed(
+    scale: str, seed: int = 1, progress: Callable[[str], None] | None = None
+) -> dict[str, Any]:
     """Load demo data unless there already is a city; all or nothing."""
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {', '.join(SCALES)}")
@@ -366,7 +745,12 @@ def seed(scale: str, seed: int = 1, progress: Callable[[str], None] | None = Non
             return {"skipped": True, "reason": "already seeded"}
         gen = Generator(scale, seed, progress)
         counts = gen.run()
-        audit.record(AuditAction.TASK, object_type="demo.seed", object_repr=f"seed {scale} {seed}", changes=counts)
+        audit.record(
+            AuditAction.TASK,
+            object_type="demo.seed",
+            object_repr=f"seed {scale} {seed}",
+            changes=counts,
+        )
     return {"skipped": False, **counts}
 
 
@@ -374,9 +758,23 @@ def demo_accounts() -> list[dict[str, Any]]:
     from sanlian.core.models import User
 
     out = []
-    order = ["city", "district", "cadre", "secretary", "orgmanager", "worker", "volunteer",
-             "evaluator", "sysadmin", "secadmin", "auditadmin"]
-    users = {u.username: u for u in User.objects.filter(username__in=order).select_related("organization")}
+    order = [
+        "city",
+        "district",
+        "cadre",
+        "secretary",
+        "orgmanager",
+        "worker",
+        "volunteer",
+        "evaluator",
+        "sysadmin",
+        "secadmin",
+        "auditadmin",
+    ]
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=order).select_related("organization")
+    }
     for name in order:
         u = users.get(name)
         if u is None:

@@ -55,7 +55,9 @@ class CommunityForm(VersionedForm):
 
 class PersonFilterForm(forms.Form):
     q = forms.CharField(label=_("姓名/手机号/身份证号"), required=False)
-    community = forms.TypedChoiceField(label=_("社区"), required=False, coerce=int, empty_value=None)
+    community = forms.TypedChoiceField(
+        label=_("社区"), required=False, coerce=int, empty_value=None
+    )
 
     def __init__(self, *args: Any, communities: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

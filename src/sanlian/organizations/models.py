@@ -348,7 +348,10 @@ class VolunteerQuerySet(ScopedQuerySet):
 class Volunteer(AuditedModel, VersionedModel):
     person = models.OneToOneField(Person, on_delete=models.PROTECT, related_name="volunteer")
     team = models.ForeignKey(
-        Organization, verbose_name=_("志愿服务队"), on_delete=models.PROTECT, related_name="volunteers"
+        Organization,
+        verbose_name=_("志愿服务队"),
+        on_delete=models.PROTECT,
+        related_name="volunteers",
     )
     skills = models.CharField(_("技能"), max_length=200, blank=True)
     # Weekday 0-6 × part of day, e.g. ["6:am", "1:evening"]: most service is outside 8 hours.

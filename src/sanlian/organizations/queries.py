@@ -51,7 +51,7 @@ def area_summary(user: User) -> AreaSummary:
 
     return AreaSummary(
         communities=sum(tiers.values()),
-        by_tier={t.label: tiers.get(t.value, 0) for t in Tier},
+        by_tier={str(t.label): tiers.get(t.value, 0) for t in Tier},
         population=totals["pop"] or 0,
         people=Person.objects.visible_to(user).count(),
         members=Membership.objects.visible_to(user).active().count(),
@@ -68,7 +68,9 @@ def community_rows(user: User) -> QuerySet[Community]:
         .annotate(
             people_count=Count("people", distinct=True),
             member_count=Count(
-                "organization__members", filter=Q(organization__members__status="active"), distinct=True
+                "organization__members",
+                filter=Q(organization__members__status="active"),
+                distinct=True,
             ),
         )
     )

@@ -30,7 +30,10 @@ def person_create(
 ) -> Person:
     """Create a resident; the same ID number twice is a duplicate, never a second person."""
     if id_number:
-        rid = parse_resident_id(id_number)
+        try:
+            rid = parse_resident_id(id_number)
+        except ValidationError as exc:
+            raise ValidationError({"id_number": exc.messages}) from exc
         id_number = rid.number
         sex = sex or rid.sex
         birth_date = birth_date or rid.birth_date

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from sanlian.core import audit
+from sanlian.core.models import AuditAction
 from sanlian.core.decorators import role_required
 from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.services import ConcurrentEditError, save_versioned
@@ -32,9 +33,10 @@ def _user(request: HttpRequest) -> Any:
 @login_required
 def organization_tree(request: HttpRequest) -> HttpResponse:
     orgs = list(
-        Organization.objects.visible_to(request.user).active().order_by("path").only(
-            "id", "name", "kind", "path", "parent_id"
-        )
+        Organization.objects.visible_to(request.user)
+        .active()
+        .order_by("path")
+        .only("id", "name", "kind", "path", "parent_id")
     )
     visible = {o.pk for o in orgs}
     # Roots of the visible forest: nodes whose parent the user cannot see.
@@ -42,7 +44,9 @@ def organization_tree(request: HttpRequest) -> HttpResponse:
     for o in orgs:
         key = o.parent_id if o.parent_id in visible else None
         children.setdefault(key, []).append(o)
-    return render(request, "organizations/tree.html", {"children": children, "roots": children.get(None, [])})
+    return render(
+        request, "organizations/tree.html", {"children": children, "roots": children.get(None, [])}
+    )
 
 
 @login_required
@@ -96,15 +100,34 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def community_list(request: HttpRequest) -> HttpResponse:
-    rows = community_rows(_user(request)).order_by("district__name", "street__name", "name")
+    rows: Any = community_rows(_user(request)).order_by("district__name", "street__name", "name")
     if request.GET.get("format") == "xlsx":
-        audit.record(audit.AuditAction.EXPORT, object_type="organizations.Community")
+        audit.record(AuditAction.EXPORT, object_type="organizations.Community")
         return xlsx_response(
             "communities.xlsx",
-            [_("区"), _("街道"), _("社区"), _("分类"), _("常住人口"), _("在职职工"), _("退休人员"), _("登记居民"), _("会员")],
+            [
+                _("区"),
+                _("街道"),
+                _("社区"),
+                _("分类"),
+                _("常住人口"),
+                _("在职职工"),
+                _("退休人员"),
+                _("登记居民"),
+                _("会员"),
+            ],
             (
-                [c.district.name, c.street.name, c.name, c.get_tier_display(), c.population,
-                 c.worker_count, c.retiree_count, c.people_count, c.member_count]
+                [
+                    c.district.name,
+                    c.street.name,
+                    c.name,
+                    c.get_tier_display(),
+                    c.population,
+                    c.worker_count,
+                    c.retiree_count,
+                    c.people_count,
+                    c.member_count,
+                ]
                 for c in rows
             ),
             title=_("社区"),
@@ -161,13 +184,22 @@ def person_list(request: HttpRequest) -> HttpResponse:
         people = people.filter(community_id=form.cleaned_data["community"])
     people = people.select_related("community").order_by("pk")
     if request.GET.get("format") == "xlsx":
-        audit.record(audit.AuditAction.EXPORT, object_type="organizations.Person", changes=dict(request.GET))
+        audit.record(
+            AuditAction.EXPORT, object_type="organizations.Person", changes=dict(request.GET)
+        )
         return xlsx_response(
             "people.xlsx",
             [_("姓名"), _("性别"), _("身份证号"), _("手机号"), _("社区"), _("工作单位"), _("退休")],
             (
-                [p.name, p.get_sex_display(), p.id_number_masked, p.phone, p.community.name,
-                 p.workplace, _("是") if p.is_retired else _("否")]
+                [
+                    p.name,
+                    p.get_sex_display(),
+                    p.id_number_masked,
+                    p.phone,
+                    p.community.name,
+                    p.workplace,
+                    _("是") if p.is_retired else _("否"),
+                ]
                 for p in people.iterator(chunk_size=2000)
             ),
             title=_("居民"),
