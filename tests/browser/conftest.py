@@ -53,7 +53,9 @@ class Watch:
 
     @property
     def csp_violations(self) -> list[str]:
-        return [e for e in self.console_errors if "Content Security Policy" in e or e.startswith("CSP ")]
+        return [
+            e for e in self.console_errors if "Content Security Policy" in e or e.startswith("CSP ")
+        ]
 
     def clear(self) -> None:
         self.requests.clear()
@@ -117,7 +119,9 @@ def context(new_context: Callable[..., Any]) -> Any:
 def watch_page(page: Any) -> Watch:
     w = Watch()
     page.on("request", lambda req: w.requests.append(req.url))
-    page.on("console", lambda msg: w.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.on(
+        "console", lambda msg: w.console_errors.append(msg.text) if msg.type == "error" else None
+    )
     page.on("pageerror", lambda exc: w.page_errors.append(str(exc)))
     page.watch = w
     return w

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from .conftest import screenshot
 from .support import LOGIN_PATH, login, logout, sidebar, totp_code
 
-NEW_PASSWORD = "Kaixuan#2026x"  # noqa: S105
+NEW_PASSWORD = "Lianjian@2027q"
 
 
 def test_login_page_is_chinese_self_hosted_and_clean(live_server: Any, page: Any) -> None:
@@ -66,51 +66,63 @@ def test_english_can_be_chosen_on_the_login_page(live_server: Any, page: Any) ->
     assert not page.watch.console_errors, page.watch.console_errors
 
 
-def test_admin_creates_cadre_who_must_change_password(demo: Any, page: Any) -> None:
-    from sanlian.core.models import User
-
-    # Administrators are stopped at the second factor.
-    login(page, demo.url, "sysadmin")
+def _admin_login(page: Any, base_url: str, username: str) -> None:
+    """Administrators are stopped at the second factor, then reach account management."""
+    login(page, base_url, username)
     expect(page).to_have_url(re.compile(r"/accounts/otp/verify/"))
     expect(page.locator("h1")).to_have_text("两步验证")
-    page.fill("#id_token", totp_code("sysadmin"))
+    page.fill("#id_token", totp_code(username))
     with page.expect_navigation():
         page.get_by_role("button", name="验证").click()
-
-    # ... then reach account management.
-    expect(page.locator("main")).to_contain_text("账号管理")
-    expect(sidebar(page)).to_contain_text("用户与角色")
+    expect(page).to_have_url(base_url + "/")
+    expect(page.locator("main h1")).to_contain_text("账号管理")
     with page.expect_navigation():
         sidebar(page).get_by_role("link", name="用户与角色").click()
     expect(page.locator("h1")).to_have_text("用户与角色")
     expect(page.locator("table")).to_contain_text("cadre")
 
+
+def test_admins_create_a_cadre_who_must_change_password(demo: Any, page: Any) -> None:
+    from sanlian.core.models import User
+
+    # The system administrator creates the account (without roles: 三员分立) ...
+    _admin_login(page, demo.url, "sysadmin")
     with page.expect_navigation():
         page.get_by_role("link", name="新建账号").click()
     expect(page.locator("h1")).to_have_text("新建账号")
     page.fill("#id_username", "kaixuan2")
     page.fill("#id_full_name", "周红梅")
-    org_label = page.locator("#id_organization option", has_text="凯旋社区联合工会").first.inner_text()
-    page.select_option("#id_organization", label=org_label)
-    page.get_by_label("社区联合工会干部").check()
+    option = page.locator("#id_organization option", has_text="凯旋社区联合工会").first
+    page.select_option("#id_organization", label=option.inner_text())
     page.fill("#id_password", "Start#2026abc")
     screenshot(page, "test_admin_user_form")
     with page.expect_navigation():
         page.get_by_role("button", name="创建").click()
-
     expect(page.locator(".message-success")).to_contain_text("首次登录须修改密码")
     expect(page.locator("main")).to_contain_text("凯旋社区联合工会")
     new = User.objects.get(username="kaixuan2")
     assert new.must_change_password
-    assert new.role_names() == ["community_cadre"]
-
+    assert new.role_names() == []
     logout(page)
+
+    # ... the security administrator grants the community cadre role ...
+    _admin_login(page, demo.url, "secadmin")
+    with page.expect_navigation():
+        page.get_by_role("link", name="kaixuan2").click()
+    page.select_option("#id_role", "community_cadre")
+    with page.expect_navigation():
+        page.get_by_role("button", name="授予角色").click()
+    expect(page.locator(".message-success")).to_contain_text("角色已授予")
+    expect(page.locator("main")).to_contain_text("社区联合工会干部")
+    assert User.objects.get(pk=new.pk).role_names() == ["community_cadre"]
+    logout(page)
+
+    # ... and the cadre's first sign-in goes through the password change.
     login(page, demo.url, "kaixuan2", "Start#2026abc")
     expect(page).to_have_url(re.compile(r"/accounts/password/"))
     expect(page.locator("h1")).to_have_text("修改密码")
-    expect(page.locator(".message-warning")).to_contain_text("请先修改密码")
-    # Nothing else is reachable before the change.
-    page.goto(demo.url + "/org/people/")
+    expect(page.locator(".message-warning").first).to_contain_text("请先修改密码")
+    page.goto(demo.url + "/org/people/")  # nothing else is reachable before the change
     expect(page).to_have_url(re.compile(r"/accounts/password/"))
 
     page.fill("#id_old_password", "Start#2026abc")

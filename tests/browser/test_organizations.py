@@ -27,6 +27,7 @@ def test_cadre_sees_masked_ids_and_can_reveal_one(demo: Any, page: Any) -> None:
     assert all(t.startswith("2101") for t in masked), masked
     page_text = page.locator("main").inner_text()
     assert not re.search(r"\b\d{17}[\dX]\b", page_text), "a full ID number is on the list page"
+    screenshot(page, "test_person_list_masked")
 
     first = page.locator("table tbody tr").first
     name = first.locator("td").first.inner_text().strip()
@@ -59,7 +60,9 @@ def _open_community_edit(page: Any, base_url: str) -> None:
     expect(page.locator("h1")).to_contain_text("编辑社区")
 
 
-def test_concurrent_community_edits_are_not_lost(demo: Any, new_context: Any) -> None:
+def _two_cadres_edit_kaixuan(base_url: str, new_context: Any) -> tuple[Any, Any]:
+    """Both open 凯旋社区's edit form; the first raises the population and saves, then the
+    second changes the address and saves. Returns (community before, second page)."""
     from sanlian.organizations.models import Community
 
     before = Community.objects.get(name="凯旋社区")
@@ -67,7 +70,7 @@ def test_concurrent_community_edits_are_not_lost(demo: Any, new_context: Any) ->
     second = new_context().new_page()
     for p in (first, second):
         watch_page(p)
-        _open_community_edit(p, demo.url)
+        _open_community_edit(p, base_url)
 
     first.fill("#id_population", "12345")
     with first.expect_navigation():
@@ -77,17 +80,31 @@ def test_concurrent_community_edits_are_not_lost(demo: Any, new_context: Any) ->
     second.fill("#id_address", "沈阳市和平区测试路1号")
     with second.expect_navigation():
         second.get_by_role("button", name="保存").click()
-    conflict = second.locator(".message-error")
-    expect(conflict).to_contain_text("在您编辑期间，其他人修改并保存了这条记录")
-    screenshot(second, "test_concurrent_edit_conflict")
-    rows = conflict.locator("table tbody tr")
-    expect(rows.filter(has_text="常住人口")).to_have_count(1)
-    expect(rows.filter(has_text="常住人口")).to_contain_text("12345")
-    expect(rows.filter(has_text="常住人口")).to_contain_text(str(before.population))
+    for p in (first, second):
+        assert not p.watch.page_errors and not p.watch.csp_violations
+    return before, second
+
+
+def test_concurrent_community_edits_are_merged_not_overwritten(demo: Any, new_context: Any) -> None:
+    from sanlian.organizations.models import Community
+
+    before, second = _two_cadres_edit_kaixuan(demo.url, new_context)
+    screenshot(second, "test_concurrent_edit_merge")
+    expect(second.locator("h1")).to_contain_text("编辑社区")
+    notice = second.locator(".message-error")
+    expect(notice).to_contain_text("该记录已被他人修改，您的修改未保存")
+    expect(notice).to_contain_text("已合并到下方表单")
+    # The other user's population is taken over; the second user's typing is kept.
+    expect(second.locator("#id_population")).to_have_value("12345")
+    expect(second.locator("#id_address")).to_have_value("沈阳市和平区测试路1号")
 
     after = Community.objects.get(pk=before.pk)
     assert after.population == 12345
     assert after.address == before.address
     assert after.version == before.version + 1
-    for p in (first, second):
-        assert not p.watch.page_errors and not p.watch.csp_violations
+
+    # Saving the merged form keeps both people's edits.
+    with second.expect_navigation():
+        second.get_by_role("button", name="保存").click()
+    saved = Community.objects.get(pk=before.pk)
+    assert (saved.population, saved.address) == (12345, "沈阳市和平区测试路1号")

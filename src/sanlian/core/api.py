@@ -11,6 +11,7 @@ from django.utils import timezone
 from ninja import Router, Schema
 from ninja.security import HttpBearer, SessionAuth
 
+from .middleware import second_factor_required
 from .models import ApiToken, TaskRun
 
 
@@ -30,13 +31,14 @@ class TokenAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
-    """Session auth that also honours the forced password change and admin second factor."""
+    """Session auth that also honours the forced password change and the second factor
+    (administrators always, others once they have enrolled one), as the pages do."""
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         user = super().authenticate(request, key)
         if user is None or user.must_change_password:
             return None
-        if user.needs_second_factor and not user.is_verified():
+        if second_factor_required(user) and not user.is_verified():
             return None
         return user
 

@@ -10,17 +10,20 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import hashlib
+import ipaddress
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.core.exceptions import ValidationError
 from django.db import connection, models, transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.ipv6 import clean_ipv6_address
 
 from .models import AuditAction, AuditEntry
 
@@ -35,6 +38,15 @@ class RequestContext:
     user_id: int | None
     username: str
     ip: str | None
+    # When given, the acting user is read from it at write time: an API call authenticates
+    # by bearer token inside the view, long after the middleware set this context.
+    request: HttpRequest | None = None
+
+    def actor(self) -> tuple[int | None, str]:
+        user = getattr(self.request, "user", None) if self.request is not None else None
+        if user is not None and user.is_authenticated:
+            return user.pk, user.get_username()
+        return self.user_id, self.username
 
 
 _context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
@@ -52,6 +64,21 @@ def reset_context(token: contextvars.Token[RequestContext | None]) -> None:
 
 def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
+
+
+def normalized_ip(ip: str | None) -> str | None:
+    """The address in the form the database gives back, so that the hash computed before the
+    INSERT matches the row read later (IPv6 is stored lower-case and compressed); anything
+    that is not an address is dropped rather than failing the write."""
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip.strip())
+        if address.version == 6:
+            return clean_ipv6_address(str(address))
+    except (ValueError, ValidationError):
+        return None
+    return str(address)
 
 
 def _jsonable(value: Any) -> Any:
@@ -114,12 +141,14 @@ def record(
         object_type = object_type or obj._meta.label
         object_id = object_id or str(obj.pk)
         object_repr = object_repr or str(obj)[:200]
-    if actor_id is None and ctx is not None:
-        actor_id = ctx.user_id
+    ctx_actor_id, ctx_actor_name = ctx.actor() if ctx is not None else (None, "system")
+    if actor_id is None:
+        actor_id = ctx_actor_id
     if actor_name is None:
-        actor_name = ctx.username if ctx is not None else "system"
+        actor_name = ctx_actor_name
     if ip is None and ctx is not None:
         ip = ctx.ip
+    ip = normalized_ip(ip)
     with transaction.atomic():
         _lock_chain()
         last = AuditEntry.objects.order_by("-id").values_list("hash", flat=True).first()
@@ -179,7 +208,7 @@ class AuditedModel(models.Model):
     @classmethod
     def from_db(cls, db: str | None, field_names: Any, values: Any) -> Any:
         instance = super().from_db(db, field_names, values)
-        instance._loaded_values = dict(zip(field_names, values, strict=True))
+        instance._loaded_values = dict(zip(field_names, values, strict=True))  # type: ignore[attr-defined]
         return instance
 
     def audit_snapshot(self) -> dict[str, Any]:
@@ -205,7 +234,9 @@ class AuditedModel(models.Model):
 
 
 @receiver(post_save)
-def _audit_save(sender: type[models.Model], instance: models.Model, created: bool, **_: Any) -> None:
+def _audit_save(
+    sender: type[models.Model], instance: models.Model, created: bool, **_: Any
+) -> None:
     if not isinstance(instance, AuditedModel) or getattr(instance, "_skip_audit", False):
         return
     diff = instance.audit_diff()

@@ -16,7 +16,8 @@ PG_INSTALL = [
     CREATE OR REPLACE FUNCTION core_audit_guard() RETURNS trigger AS $$
     BEGIN
       IF coalesce(current_setting('sanlian.audit_maintenance', true), '') = 'on' THEN
-        RETURN coalesce(OLD, NEW);
+        IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+        RETURN NEW;
       END IF;
       IF TG_OP = 'UPDATE' THEN
         RAISE EXCEPTION 'audit entries are append-only';

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -15,17 +16,31 @@ from .roles import Role
 
 class LoginForm(AuthenticationForm):
     error_messages = {
-        "invalid_login": _("用户名或密码错误。连续5次错误后账号将被锁定30分钟。"),
+        "invalid_login": _("用户名或密码错误。"),
         "inactive": _("该账号已停用，请联系系统管理员。"),
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        # Say the lockout rule as configured (SANLIAN_LOGIN_FAILURE_LIMIT / _LOCKOUT_MINUTES).
+        self.error_messages = {
+            **self.error_messages,
+            "invalid_login": _(
+                "用户名或密码错误。连续%(limit)d次错误后账号将被锁定%(minutes)d分钟。"
+            )
+            % {
+                "limit": settings.AXES_FAILURE_LIMIT,
+                "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            },
+        }
         self.fields["username"].label = _("用户名")
         self.fields["password"].label = _("密码")
 
 
 class UserCreateForm(forms.Form):
+    """A new account, by the system administrator. It carries no roles: granting them is the
+    security administrator's duty (三员分立), on the account's page."""
+
     username = forms.RegexField(
         label=_("用户名"),
         regex=r"^[A-Za-z0-9_.-]{3,40}$",
@@ -33,9 +48,6 @@ class UserCreateForm(forms.Form):
     )
     full_name = forms.CharField(label=_("姓名"), max_length=50)
     organization = forms.TypedChoiceField(label=_("所属组织"), coerce=int)
-    roles = forms.MultipleChoiceField(
-        label=_("角色"), choices=Role.choices, widget=forms.CheckboxSelectMultiple
-    )
     password = forms.CharField(
         label=_("初始密码"),
         widget=forms.PasswordInput,
@@ -48,18 +60,13 @@ class UserCreateForm(forms.Form):
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
-        password_validation.validate_password(password)
+        # An unsaved user, so that a password like the username or name is refused too.
+        candidate = User(
+            username=self.cleaned_data.get("username", ""),
+            full_name=self.cleaned_data.get("full_name", ""),
+        )
+        password_validation.validate_password(password, candidate)
         return password
-
-    def clean_roles(self) -> list[str]:
-        from .roles import ADMIN_ROLES
-
-        roles: list[str] = self.cleaned_data["roles"]
-        if len(set(roles) & ADMIN_ROLES) > 1:
-            raise forms.ValidationError(
-                _("三员分立：系统管理员、安全管理员、审计管理员不能由同一账号兼任。")
-            )
-        return roles
 
 
 class RoleGrantForm(forms.Form):

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django_otp import user_has_device
 
 from . import audit
 
@@ -25,13 +30,11 @@ class RequestContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        authenticated = user is not None and user.is_authenticated
+        # The user is read when an entry is written, so a user authenticated later in the
+        # request (API bearer token) is the actor too.
         token = audit.set_context(
             audit.RequestContext(
-                user_id=user.pk if authenticated and user is not None else None,
-                username=user.get_username() if authenticated and user is not None else "",
-                ip=audit.client_ip(request),
+                user_id=None, username="", ip=audit.client_ip(request), request=request
             )
         )
         try:
@@ -41,33 +44,58 @@ class RequestContextMiddleware:
 
 
 class SessionExpiredMiddleware:
-    """A session cookie that no longer opens a session means it expired: say so at login."""
+    """A session cookie that no longer opens a session means it expired: say so at login.
+
+    On the login page itself the flag `request.session_expired` shows the notice. Any other
+    page that sends the expired visitor to login also deletes the dead cookie, so the browser
+    arrives at login without it: the notice travels as a message instead.
+    """
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from django.conf import settings
-
-        had_cookie = settings.SESSION_COOKIE_NAME in request.COOKIES
-        if had_cookie and not request.user.is_authenticated and request.session.is_empty():
+        # A deleted cookie may come back empty from some clients: that is no session at all.
+        had_cookie = bool(request.COOKIES.get(settings.SESSION_COOKIE_NAME))
+        expired = had_cookie and not request.user.is_authenticated and request.session.is_empty()
+        login_path = resolve_url(settings.LOGIN_URL)
+        if expired and request.path == login_path:
             request.session_expired = True  # type: ignore[attr-defined]
-        return self.get_response(request)
+        response = self.get_response(request)
+        if expired and request.path != login_path and _redirects_to(response, login_path):
+            messages.warning(request, _("登录已超时，请重新登录。"))
+        return response
+
+
+def _redirects_to(response: HttpResponse, path: str) -> bool:
+    location = response.get("Location")
+    return (
+        response.status_code in (301, 302, 303, 307)
+        and bool(location)
+        and (urlsplit(location).path == path)
+    )
+
+
+def second_factor_required(user: Any) -> bool:
+    """Administrators always; anyone else once they have enrolled an authenticator."""
+    return bool(user.needs_second_factor) or user_has_device(user)
 
 
 class AccountGateMiddleware:
-    """Forced password change, and TOTP for administrators, before anything else."""
+    """Forced password change, then the second factor (administrators, and anyone who
+    enrolled one), before anything else."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
+        user: Any = request.user  # with `is_verified` from django_otp's middleware
         path = request.path
         if user.is_authenticated and not path.startswith(GATE_EXEMPT_PREFIXES):
-            if user.must_change_password:  # type: ignore[union-attr]
+            if user.must_change_password:
                 messages.warning(request, _("首次登录或密码已重置，请先修改密码。"))
                 return HttpResponseRedirect(reverse("password_change"))
-            if user.needs_second_factor and not user.is_verified():  # type: ignore[union-attr]
-                return HttpResponseRedirect(reverse("otp_verify") + f"?next={path}")
+            if not user.is_verified() and second_factor_required(user):
+                query = urlencode({"next": request.get_full_path()})
+                return HttpResponseRedirect(f"{reverse('otp_verify')}?{query}")
         return self.get_response(request)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
@@ -22,12 +23,15 @@ def user_create(
     username: str,
     full_name: str,
     organization_id: int | None,
-    roles: list[str],
     password: str,
+    roles: list[str] | None = None,
     created_by: User | None = None,
     must_change_password: bool = True,
     phone: str = "",
 ) -> User:
+    """A new account. Roles come with it only from setup scripts (no `created_by`) or from a
+    security administrator; the system administrator creates accounts without roles."""
+    roles = roles or []
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": _("用户名 %(u)s 已存在") % {"u": username}})
     user = User(
@@ -47,14 +51,22 @@ def user_create(
 
 @transaction.atomic
 def user_grant_role(*, user: User, role: str, granted_by: User | None = None) -> RoleGrant:
-    """Grant a role; no account may hold two of the three administrator duties."""
+    """Grant a role; no account may hold two of the three administrator duties.
+
+    `granted_by` None is a setup script; otherwise only a security administrator grants, and
+    never to their own account."""
     if role not in Role.values:
         raise ValidationError(_("未知角色：%(r)s") % {"r": role})
+    if granted_by is not None and not granted_by.has_role(Role.SECURITY_ADMIN):
+        raise ValidationError(_("三员分立：只有安全管理员可以授予角色。"))
+    if granted_by is not None and granted_by.pk == user.pk:
+        raise ValidationError(_("三员分立：不能给自己的账号授予角色。"))
     # Lock the user row so two concurrent grants cannot both pass the check below.
     User.objects.select_for_update().filter(pk=user.pk).first()
-    held = set(RoleGrant.objects.filter(user=user).values_list("role", flat=True))
-    if role in ADMIN_ROLES and held & ADMIN_ROLES - {role}:
-        other = Role(next(iter(held & ADMIN_ROLES - {role}))).label
+    held: set[str] = set(RoleGrant.objects.filter(user=user).values_list("role", flat=True))
+    other_admin_roles = (held & ADMIN_ROLES) - {role}
+    if role in ADMIN_ROLES and other_admin_roles:
+        other = Role(next(iter(other_admin_roles))).label
         raise ValidationError(
             _("三员分立：该账号已是%(other)s，不能再授予%(role)s。")
             % {"other": other, "role": Role(role).label}
@@ -80,9 +92,10 @@ def user_revoke_role(*, user: User, role: str) -> None:
 
 @transaction.atomic
 def user_set_active(*, user: User, active: bool) -> None:
+    was = user.is_active
     user.is_active = active
     user.save(update_fields=["is_active"])
-    audit.record(AuditAction.UPDATE, obj=user, changes={"is_active": active})
+    audit.record(AuditAction.UPDATE, obj=user, changes={"is_active": [was, active]})
 
 
 @transaction.atomic
@@ -109,7 +122,7 @@ def api_token_create(*, user: User, name: str, days: int | None = 90) -> tuple[A
         name=name,
         prefix=raw[3:9],
         digest=ApiToken.digest_of(raw),
-        expires_at=timezone.now() + timezone.timedelta(days=days) if days else None,
+        expires_at=timezone.now() + timedelta(days=days) if days else None,
     )
     audit.record(AuditAction.CREATE, obj=token)
     return token, raw
@@ -144,31 +157,43 @@ class ConcurrentEditError(Exception):
         super().__init__(_("该记录已被他人修改，您的修改未保存。"))
 
 
+def _attname(model: type[models.Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{name} is not a concrete field")
+    return field.attname
+
+
 @transaction.atomic
 def save_versioned(instance: M, *, expected_version: int, fields: list[str]) -> M:
-    """Write `fields` only if the row is still at `expected_version`; never last-write-wins."""
+    """Write `fields` only if the row is still at `expected_version`; never last-write-wins.
+
+    On a conflict nothing is written, and the error lists every field where the saved record
+    now differs from what this edit would have written (theirs, yours)."""
     model = type(instance)
-    values = {f: getattr(instance, model._meta.get_field(f).attname) for f in fields}
+    attnames = {f: _attname(model, f) for f in fields}
+    values = {f: getattr(instance, attnames[f]) for f in fields}
     updated = model._default_manager.filter(pk=instance.pk, version=expected_version).update(
-        **{model._meta.get_field(f).attname: v for f, v in values.items()},
+        **{attnames[f]: v for f, v in values.items()},
         version=F("version") + 1,
     )
     if updated == 0:
         current = model._default_manager.get(pk=instance.pk)
-        conflicts = []
-        for f in fields:
-            field = model._meta.get_field(f)
-            theirs = getattr(current, field.attname)
-            loaded = getattr(instance, "_loaded_values", {}).get(field.attname)
-            if theirs != loaded:
-                label = str(getattr(field, "verbose_name", f))
-                conflicts.append(FieldConflict(f, label, theirs, values[f]))
+        conflicts = [
+            FieldConflict(
+                f,
+                str(getattr(model._meta.get_field(f), "verbose_name", f)),
+                getattr(current, attnames[f]),
+                values[f],
+            )
+            for f in fields
+            if getattr(current, attnames[f]) != values[f]
+        ]
         raise ConcurrentEditError(conflicts, current.version)
     instance.version = expected_version + 1
-    diff = instance.audit_diff() if isinstance(instance, audit.AuditedModel) else {}
+    diff: dict[str, Any] = instance.audit_diff() if isinstance(instance, audit.AuditedModel) else {}
     audit.record(AuditAction.UPDATE, obj=instance, changes=diff)
-    if isinstance(instance, models.Model):
-        instance._loaded_values = {  # type: ignore[attr-defined]
-            f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields
-        }
+    instance._loaded_values = {  # type: ignore[attr-defined]
+        f.attname: getattr(instance, f.attname) for f in model._meta.concrete_fields
+    }
     return instance

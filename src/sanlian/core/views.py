@@ -12,14 +12,14 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.contrib.auth.views import LoginView
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
@@ -70,9 +70,23 @@ def _safe_next(request: HttpRequest, default: str = "/") -> str:
     return default
 
 
+def _code_owed(request: HttpRequest) -> HttpResponse | None:
+    """The way to otp_verify if this user has an authenticator and has not given its code.
+
+    The account pages under /accounts/ are open before the second factor (to enrol, to change
+    a first password), but the password alone must not replace the password or the device."""
+    verified = bool(request.user.is_verified())  # type: ignore[union-attr]
+    if verified or not TOTPDevice.objects.filter(user=request.user, confirmed=True).exists():
+        return None
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('otp_verify')}?{query}")
+
+
 @login_required
 def password_change(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
+    if (owed := _code_owed(request)) is not None:
+        return owed
     form = PasswordChangeForm(user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         form.save()
@@ -95,7 +109,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        return redirect(reverse("otp_setup") + f"?next={next_url}")
+        return redirect(reverse("otp_setup") + "?" + urlencode({"next": next_url}))
     form = OTPTokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
@@ -110,6 +124,10 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 def otp_setup(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     next_url = _safe_next(request)
+    # Replacing an enrolled authenticator takes its code first: otherwise the password alone
+    # would bind a new device and so pass the second factor.
+    if (owed := _code_owed(request)) is not None:
+        return owed
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="TOTP", confirmed=False)
@@ -200,7 +218,6 @@ def user_create(request: HttpRequest) -> HttpResponse:
                 username=data["username"],
                 full_name=data["full_name"],
                 organization_id=data["organization"],
-                roles=data["roles"],
                 password=data["password"],
                 created_by=request.user,  # type: ignore[arg-type]
             )
@@ -212,6 +229,15 @@ def user_create(request: HttpRequest) -> HttpResponse:
     return render(request, "core/user_form.html", {"form": form})
 
 
+# What each form on the account page does, and whose duty it is.
+USER_ACTIONS: dict[str, str] = {
+    "grant": Role.SECURITY_ADMIN,
+    "revoke": Role.SECURITY_ADMIN,
+    "reset": Role.SYSTEM_ADMIN,
+    "active": Role.SYSTEM_ADMIN,
+}
+
+
 @role_required(Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN)
 def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
     me: User = request.user  # type: ignore[assignment]
@@ -221,24 +247,29 @@ def user_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST if "reset" in request.POST else None, user=target
     )
     if request.method == "POST":
-        if "grant" in request.POST and me.has_role(Role.SECURITY_ADMIN) and grant_form.is_valid():
+        action = next((a for a in USER_ACTIONS if a in request.POST), None)
+        # 三员分立: roles are the security administrator's, accounts the system administrator's.
+        if action is None or not me.has_role(USER_ACTIONS[action]):
+            raise PermissionDenied
+        if action == "grant" and grant_form.is_valid():
             try:
                 services.user_grant_role(
                     user=target, role=grant_form.cleaned_data["role"], granted_by=me
                 )
-                messages.success(request, _("角色已授予。"))
-                return redirect("user_detail", pk=pk)
             except ValidationError as exc:
                 grant_form.add_error("role", exc)
-        elif "revoke" in request.POST and me.has_role(Role.SECURITY_ADMIN):
+            else:
+                messages.success(request, _("角色已授予。"))
+                return redirect("user_detail", pk=pk)
+        elif action == "revoke":
             services.user_revoke_role(user=target, role=request.POST["revoke"])
             messages.success(request, _("角色已撤销。"))
             return redirect("user_detail", pk=pk)
-        elif "reset" in request.POST and me.has_role(Role.SYSTEM_ADMIN) and reset_form.is_valid():
+        elif action == "reset" and reset_form.is_valid():
             services.user_reset_password(user=target, password=reset_form.cleaned_data["password"])
             messages.success(request, _("密码已重置，该用户下次登录须修改密码。"))
             return redirect("user_detail", pk=pk)
-        elif "active" in request.POST and me.has_role(Role.SYSTEM_ADMIN) and target != me:
+        elif action == "active" and target != me:
             services.user_set_active(user=target, active=request.POST["active"] == "1")
             return redirect("user_detail", pk=pk)
     context = {
@@ -286,9 +317,29 @@ def audit_list(request: HttpRequest) -> HttpResponse:
 def audit_export(request: HttpRequest) -> HttpResponse:
     _form, entries = _filtered_audit(request)
     audit.record(AuditAction.EXPORT, object_type="core.AuditEntry", changes=dict(request.GET))
-    headers = [_("时间"), _("操作人"), _("操作"), _("对象类型"), _("对象ID"), _("对象"), _("来源地址"), _("变更内容"), _("哈希")]
+    headers = [
+        _("时间"),
+        _("操作人"),
+        _("操作"),
+        _("对象类型"),
+        _("对象ID"),
+        _("对象"),
+        _("来源地址"),
+        _("变更内容"),
+        _("哈希"),
+    ]
     rows = (
-        [e.at, e.actor_name, e.get_action_display(), e.object_type, e.object_id, e.object_repr, e.ip, str(e.changes), e.hash]
+        [
+            e.at,
+            e.actor_name,
+            e.get_action_display(),
+            e.object_type,
+            e.object_id,
+            e.object_repr,
+            e.ip,
+            str(e.changes),
+            e.hash,
+        ]
         for e in entries.iterator(chunk_size=2000)
     )
     return xlsx_response("audit.xlsx", headers, rows, title=_("审计记录"))
@@ -298,3 +349,14 @@ def audit_export(request: HttpRequest) -> HttpResponse:
 def audit_verify(request: HttpRequest) -> HttpResponse:
     report = audit.verify_chain()
     return render(request, "core/audit_verify.html", {"report": report})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A request with a missing or forged CSRF token: refused, audited, explained in Chinese."""
+    audit.record(
+        AuditAction.PERMISSION,
+        object_type="csrf",
+        object_repr=request.path[:200],
+        changes={"refused": "csrf", "reason": reason[:200]},
+    )
+    return render(request, "core/csrf_failure.html", status=403)

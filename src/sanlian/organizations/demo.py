@@ -545,7 +545,6 @@ class Generator:
         self.progress("organizations")
 
         # People with valid ID numbers; a share are union members.
-        community_by_union = {c.organization_id: c for c in communities}
         region_of = {c.pk: DISTRICT_CODES[districts.index(c.district)] for c in communities}
         today = date(2026, 11, 1)
         worker_counts: dict[int, int] = {}
@@ -608,17 +607,9 @@ class Generator:
         working = [p for p in persons if not p.is_retired]
         rng.shuffle(working)
         sw_people = working[: s.social_workers]
-        for p in sw_people:
-            p.employer = (
-                social_orgs[0]
-                if sw_people.index(p) < 3
-                else rng.choice(social_orgs)
-                if self.name == "small"
-                else None
-            )
-        if self.name != "small":
-            for p in sw_people:
-                p.employer = rng.choice(social_orgs)
+        # The first social organisation (the demo manager's) always has a few staff.
+        for i, p in enumerate(sw_people):
+            p.employer = social_orgs[0] if i < 3 else rng.choice(social_orgs)
         Person.objects.bulk_update(sw_people, ["employer"], batch_size=BATCH)
         quals = (
             [Qualification.ASSISTANT] * 5
@@ -676,7 +667,6 @@ class Generator:
             "volunteers": len(volunteers),
             "users": len(users),
         }
-        del community_by_union
         return self.counts
 
     def demo_users(

@@ -7,23 +7,13 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from sanlian.core.editing import VersionedModelForm
 from sanlian.core.validators import CreditCodeField, MobileField
 
 from .models import Community, Organization, OrgKind
 
 
-class VersionedForm(forms.ModelForm):  # type: ignore[type-arg]
-    """Carries the version the user started editing from (optimistic concurrency)."""
-
-    expected_version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk and not self.is_bound:
-            self.fields["expected_version"].initial = self.instance.version
-
-
-class OrganizationForm(VersionedForm):
+class OrganizationForm(VersionedModelForm):
     credit_code = CreditCodeField(label=_("统一社会信用代码"), required=False)
     contact_phone = MobileField(label=_("联系电话"), required=False)
 
@@ -47,7 +37,7 @@ class OrganizationForm(VersionedForm):
         return data
 
 
-class CommunityForm(VersionedForm):
+class CommunityForm(VersionedModelForm):
     class Meta:
         model = Community
         fields = ["name", "population", "worker_count", "retiree_count", "address"]

@@ -10,6 +10,6 @@ from sanlian.core.tasks import task
 from . import demo
 
 
-@task("organizations.seed")
+@task("organizations.seed", atomic=True)
 def seed_task(run: TaskRun, scale: str = "small", seed: int = 1) -> dict[str, Any]:
     return demo.seed(scale, seed)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 
 from sanlian.core import audit
-from sanlian.core.models import AuditAction
 from sanlian.core.decorators import role_required
+from sanlian.core.editing import versioned_edit
+from sanlian.core.models import AuditAction
 from sanlian.core.scoping import AREA_ROLES
-from sanlian.core.services import ConcurrentEditError, save_versioned
 from sanlian.core.xlsx import xlsx_response
 
 from .forms import CommunityForm, OrganizationForm, PersonFilterForm
@@ -65,37 +64,10 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "organizations/organization_detail.html", context)
 
 
-def _versioned_edit(
-    request: HttpRequest, instance: Any, form_class: Any, template: str, fields: list[str]
-) -> HttpResponse:
-    form = form_class(request.POST or None, instance=instance)
-    conflicts = None
-    if request.method == "POST" and form.is_valid():
-        try:
-            save_versioned(
-                form.instance, expected_version=form.cleaned_data["expected_version"], fields=fields
-            )
-        except ConcurrentEditError as exc:
-            conflicts = exc.conflicts
-            form.add_error(None, str(exc))
-            form.data = form.data.copy()
-            form.data["expected_version"] = str(exc.current_version)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(instance.get_absolute_url())
-    return render(request, template, {"form": form, "object": instance, "conflicts": conflicts})
-
-
 @role_required(*EDITORS)
 def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
     org = get_object_or_404(Organization.objects.visible_to(request.user), pk=pk)
-    return _versioned_edit(
-        request,
-        org,
-        OrganizationForm,
-        "organizations/organization_form.html",
-        ["name", "credit_code", "legal_representative", "contact_name", "contact_phone", "address"],
-    )
+    return versioned_edit(request, org, OrganizationForm, "organizations/organization_form.html")
 
 
 @login_required
@@ -165,13 +137,7 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(*EDITORS)
 def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_object_or_404(Community.objects.visible_to(request.user), pk=pk)
-    return _versioned_edit(
-        request,
-        community,
-        CommunityForm,
-        "organizations/community_form.html",
-        ["name", "population", "worker_count", "retiree_count", "address"],
-    )
+    return versioned_edit(request, community, CommunityForm, "organizations/community_form.html")
 
 
 @login_required
