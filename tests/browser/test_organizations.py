@@ -91,7 +91,7 @@ def test_concurrent_community_edits_are_merged_not_overwritten(demo: Any, new_co
     before, second = _two_cadres_edit_kaixuan(demo.url, new_context)
     screenshot(second, "test_concurrent_edit_merge")
     expect(second.locator("h1")).to_contain_text("编辑社区")
-    notice = second.locator(".message-error")
+    notice = second.locator(".message-warning")
     expect(notice).to_contain_text("该记录已被他人修改，您的修改未保存")
     expect(notice).to_contain_text("已合并到下方表单")
     # The other user's population is taken over; the second user's typing is kept.
