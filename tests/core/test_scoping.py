@@ -168,6 +168,28 @@ CASES: dict[str, tuple[Maker, dict[str, str]]] = {
 }
 
 
+def _cases_from_other_modules() -> dict[str, tuple[Maker, dict[str, str]]]:
+    """Each part of the product keeps its cases beside its tests, in `tests/<app>/scope_*.py`
+    modules with a `CASES` dict of the same shape; they all count here."""
+    import importlib
+    import pkgutil
+
+    import tests
+
+    found: dict[str, tuple[Maker, dict[str, str]]] = {}
+    for pkg in pkgutil.iter_modules(tests.__path__):
+        if not pkg.ispkg:
+            continue
+        package = importlib.import_module(f"tests.{pkg.name}")
+        for mod in pkgutil.iter_modules(package.__path__):
+            if mod.name.startswith("scope_"):
+                found.update(importlib.import_module(f"tests.{pkg.name}.{mod.name}").CASES)
+    return found
+
+
+CASES.update(_cases_from_other_modules())
+
+
 def _our_models() -> list[type[models.Model]]:
     return [m for m in apps.get_models() if m.__module__.startswith("sanlian.")]
 

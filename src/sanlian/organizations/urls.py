@@ -1,18 +1,24 @@
 from django.urls import path
 
-from . import views
+from .views import people, tree, workforce
 
 app_name = "organizations"
 
 urlpatterns = [
-    path("tree/", views.organization_tree, name="organization_tree"),
-    path("organizations/<int:pk>/", views.organization_detail, name="organization_detail"),
-    path("organizations/<int:pk>/edit/", views.organization_edit, name="organization_edit"),
-    path("communities/", views.community_list, name="community_list"),
-    path("communities/<int:pk>/", views.community_detail, name="community_detail"),
-    path("communities/<int:pk>/edit/", views.community_edit, name="community_edit"),
-    path("people/", views.person_list, name="person_list"),
-    path("people/<int:pk>/", views.person_detail, name="person_detail"),
-    path("social-workers/", views.social_worker_list, name="social_worker_list"),
-    path("volunteers/", views.volunteer_list, name="volunteer_list"),
+    # -- the tree and communities
+    path("tree/", tree.organization_tree, name="organization_tree"),
+    path("organizations/<int:pk>/", tree.organization_detail, name="organization_detail"),
+    path("organizations/<int:pk>/edit/", tree.organization_edit, name="organization_edit"),
+    path("communities/", tree.community_list, name="community_list"),
+    path("communities/<int:pk>/", tree.community_detail, name="community_detail"),
+    path("communities/<int:pk>/edit/", tree.community_edit, name="community_edit"),
+    # -- people and memberships
+    path("people/", people.person_list, name="person_list"),
+    path("people/<int:pk>/", people.person_detail, name="person_detail"),
+    # -- social workers and volunteers
+    path("social-workers/", workforce.social_worker_list, name="social_worker_list"),
+    path("volunteers/", workforce.volunteer_list, name="volunteer_list"),
+    # -- co-building agreements and joint meetings
+    # -- union building in social organisations and trainings
+    # -- Excel import
 ]

@@ -1,11 +1,10 @@
-"""Pages of 组织联建: the organisation tree, communities, people, social workers, volunteers."""
+"""Pages of 组织联建: The organisation tree and communities."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -15,18 +14,12 @@ from sanlian.core import audit
 from sanlian.core.decorators import role_required
 from sanlian.core.editing import versioned_edit
 from sanlian.core.models import AuditAction
-from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.xlsx import xlsx_response
 
-from .forms import CommunityForm, OrganizationForm, PersonFilterForm
-from .models import Community, Organization, Person, SocialWorker, Volunteer
-from .queries import community_rows, person_search
-
-EDITORS = (*AREA_ROLES,)
-
-
-def _user(request: HttpRequest) -> Any:
-    return request.user
+from ..forms import CommunityForm, OrganizationForm
+from ..models import Community, Organization, Person, SocialWorker, Volunteer
+from ..queries import community_rows
+from .common import EDITORS, user_of
 
 
 @login_required
@@ -72,7 +65,7 @@ def organization_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def community_list(request: HttpRequest) -> HttpResponse:
-    rows: Any = community_rows(_user(request)).order_by("district__name", "street__name", "name")
+    rows: Any = community_rows(user_of(request)).order_by("district__name", "street__name", "name")
     if request.GET.get("format") == "xlsx":
         audit.record(AuditAction.EXPORT, object_type="organizations.Community")
         return xlsx_response(
@@ -109,7 +102,7 @@ def community_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = user_of(request)
     community = get_object_or_404(
         Community.objects.visible_to(user).select_related("organization", "street", "district"),
         pk=pk,
@@ -138,78 +131,3 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def community_edit(request: HttpRequest, pk: int) -> HttpResponse:
     community = get_object_or_404(Community.objects.visible_to(request.user), pk=pk)
     return versioned_edit(request, community, CommunityForm, "organizations/community_form.html")
-
-
-@login_required
-def person_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    communities = [(c.pk, c.name) for c in Community.objects.visible_to(user).only("id", "name")]
-    form = PersonFilterForm(request.GET or None, communities=communities)
-    people = person_search(user, form.data.get("q", "") if form.is_bound else "")
-    if form.is_valid() and form.cleaned_data["community"]:
-        people = people.filter(community_id=form.cleaned_data["community"])
-    people = people.select_related("community").order_by("pk")
-    if request.GET.get("format") == "xlsx":
-        audit.record(
-            AuditAction.EXPORT, object_type="organizations.Person", changes=dict(request.GET)
-        )
-        return xlsx_response(
-            "people.xlsx",
-            [_("姓名"), _("性别"), _("身份证号"), _("手机号"), _("社区"), _("工作单位"), _("退休")],
-            (
-                [
-                    p.name,
-                    p.get_sex_display(),
-                    p.id_number_masked,
-                    p.phone,
-                    p.community.name,
-                    p.workplace,
-                    _("是") if p.is_retired else _("否"),
-                ]
-                for p in people.iterator(chunk_size=2000)
-            ),
-            title=_("居民"),
-        )
-    page = Paginator(people, 50).get_page(request.GET.get("page"))
-    return render(request, "organizations/person_list.html", {"form": form, "page": page})
-
-
-@login_required
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
-    person = get_object_or_404(
-        Person.objects.visible_to(user).select_related("community", "employer"), pk=pk
-    )
-    full_id = None
-    if request.method == "POST" and request.POST.get("reveal") == "id_number":
-        # Showing the full ID number is a view of confidential data: audited every time.
-        full_id = person.id_number()
-        audit.record_view(request, person, "id_number")
-    context = {
-        "person": person,
-        "full_id": full_id,
-        "memberships": person.memberships.select_related("union").order_by("-joined_on"),
-    }
-    return render(request, "organizations/person_detail.html", context)
-
-
-@login_required
-def social_worker_list(request: HttpRequest) -> HttpResponse:
-    workers = (
-        SocialWorker.objects.visible_to(request.user)
-        .select_related("person", "organization")
-        .order_by("organization__name", "person__name")
-    )
-    page = Paginator(workers, 50).get_page(request.GET.get("page"))
-    return render(request, "organizations/social_worker_list.html", {"page": page})
-
-
-@login_required
-def volunteer_list(request: HttpRequest) -> HttpResponse:
-    volunteers = (
-        Volunteer.objects.visible_to(request.user)
-        .select_related("person", "team")
-        .order_by("team__name", "person__name")
-    )
-    page = Paginator(volunteers, 50).get_page(request.GET.get("page"))
-    return render(request, "organizations/volunteer_list.html", {"page": page})

@@ -1,0 +1,1 @@
+"""Pages of 组织联建, one module per part."""

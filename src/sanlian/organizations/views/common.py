@@ -1,0 +1,14 @@
+"""What the page modules of 组织联建 share."""
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from sanlian.core.scoping import AREA_ROLES
+
+# Who may edit the tree, communities and people of their area.
+EDITORS = (*AREA_ROLES,)
+
+
+def user_of(request: HttpRequest) -> Any:
+    return request.user
