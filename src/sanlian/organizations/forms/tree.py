@@ -1,16 +1,15 @@
-"""Forms of 组织联建, shared by the pages, the Excel import and the API."""
+"""Forms for organisations and communities."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from sanlian.core.editing import VersionedModelForm
 from sanlian.core.validators import CreditCodeField, MobileField
 
-from .models import Community, Organization, OrgKind
+from ..models import Community, Organization, OrgKind
 
 
 class OrganizationForm(VersionedModelForm):
@@ -41,14 +40,3 @@ class CommunityForm(VersionedModelForm):
     class Meta:
         model = Community
         fields = ["name", "population", "worker_count", "retiree_count", "address"]
-
-
-class PersonFilterForm(forms.Form):
-    q = forms.CharField(label=_("姓名/手机号/身份证号"), required=False)
-    community = forms.TypedChoiceField(
-        label=_("社区"), required=False, coerce=int, empty_value=None
-    )
-
-    def __init__(self, *args: Any, communities: list[tuple[int, str]], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["community"].choices = [("", _("全部社区")), *communities]  # type: ignore[attr-defined]

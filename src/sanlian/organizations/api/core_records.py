@@ -1,4 +1,4 @@
-"""JSON API of 组织联建. Every read and every id in a body goes through visible_to()."""
+"""API for organisations, communities and people."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from ninja.pagination import paginate
 
 from sanlian.core.validators import normalize_mobile
 
-from . import services
-from .models import Community, Organization, Person
-from .queries import person_search
+from .. import services
+from ..models import Community, Organization, Person
+from ..queries import person_search
 
-router = Router(tags=["组织联建"])
+router = Router()
 
 
 class OrganizationOut(Schema):

@@ -1,4 +1,4 @@
-"""Writes of 组织联建."""
+"""Writes about people and memberships."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from sanlian.core import crypto
 from sanlian.core.validators import parse_resident_id
 
-from .models import Community, Person
+from ..models import Community, Person
 
 
 @transaction.atomic
