@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import F
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,6 +140,10 @@ def api_token_revoke(*, token: ApiToken) -> None:
 
 M = TypeVar("M", bound=VersionedModel)
 
+# Sent by save_versioned before it writes. A receiver may set fields derived from the edited
+# ones on the instance (a search key, a flag) and return their names: they are written too.
+versioned_update = Signal()
+
 
 @dataclass(frozen=True)
 class FieldConflict:
@@ -171,8 +176,11 @@ def save_versioned(instance: M, *, expected_version: int, fields: list[str]) -> 
     On a conflict nothing is written, and the error lists every field where the saved record
     now differs from what this edit would have written (theirs, yours)."""
     model = type(instance)
-    attnames = {f: _attname(model, f) for f in fields}
-    values = {f: getattr(instance, attnames[f]) for f in fields}
+    written = list(fields)
+    for _receiver, derived in versioned_update.send(sender=model, instance=instance):
+        written += [f for f in derived or () if f not in written]
+    attnames = {f: _attname(model, f) for f in written}
+    values = {f: getattr(instance, attnames[f]) for f in written}
     updated = model._default_manager.filter(pk=instance.pk, version=expected_version).update(
         **{attnames[f]: v for f, v in values.items()},
         version=F("version") + 1,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -92,8 +93,15 @@ def _resident_id_check_char(body17: str) -> str:
 
 def _region_in_table(number: str) -> bool:
     """Whether stdnum's administrative-division table knows the region at the birth year."""
+    return _region_known(number[:6], number[6:10])
+
+
+@functools.lru_cache(maxsize=16384)
+def _region_known(region: str, year: str) -> bool:
+    # stdnum's answer depends on the region and the birth year only; an Excel import asks it
+    # for every row, and the table lookup costs more than the rest of the validation.
     try:
-        stdnum_ric.get_birth_place(number)
+        stdnum_ric.get_birth_place(f"{region}{year}01010000")
     except StdnumValidationError:
         return False
     return True

@@ -9,10 +9,12 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.db import models, transaction
+from django.utils import timezone
 
 from sanlian.core import audit, crypto
 from sanlian.core.models import AuditAction
@@ -21,15 +23,28 @@ from sanlian.core.validators import generate_resident_id, make_credit_code, mask
 
 from .models import (
     Community,
+    CommunityAreaPeriod,
+    Household,
+    HouseholdMember,
     Membership,
+    NewEmploymentKind,
     Organization,
     OrgKind,
     Person,
+    PersonTag,
     Qualification,
+    Relation,
+    ServiceField,
     SocialWorker,
     Tier,
+    Venue,
+    VenueKind,
     Volunteer,
+    VolunteerHourLog,
+    VulnerabilityTag,
 )
+from .models.people import fill_search_text
+from .models.workforce import HourLogStatus, split_hours
 
 
 @dataclass(frozen=True)
@@ -341,7 +356,11 @@ WORKPLACES = [
     "东软集团",
     "沈阳鼓风机厂",
 ]
-NEW_EMPLOYMENT = {"顺丰速运", "美团外卖", "滴滴出行"}
+NEW_EMPLOYMENT = {
+    "顺丰速运": NewEmploymentKind.COURIER,
+    "美团外卖": NewEmploymentKind.RIDER,
+    "滴滴出行": NewEmploymentKind.RIDE_HAILING,
+}
 SOCIAL_ORG_STEMS = ["阳光", "馨家", "益民", "同心", "助力", "善行", "和悦", "启航", "暖心", "乐龄"]
 SOCIAL_ORG_KINDS = ["社会工作服务中心", "社工事务所", "社区服务中心", "公益服务中心"]
 SKILLS = [
@@ -355,6 +374,16 @@ SKILLS = [
     "摄影",
     "助老",
     "信息技术",
+]
+
+# When the Three Links pilots began: the demo's area history starts there.
+PILOT_START = date(2021, 1, 1)
+OPENING_HOURS = [
+    "周一至周五 8:30-17:00；周六 9:00-12:00",
+    "周一至周五 9:00-17:00",
+    "周一至周日 8:00-20:00",
+    "周二至周六 9:00-18:00；周日 9:00-12:00",
+    "工作日 17:30-21:00；周末 9:00-17:00",
 ]
 
 M = TypeVar("M", bound=models.Model)
@@ -377,6 +406,8 @@ def _batched(items: Iterator[M], size: int = BATCH) -> Iterator[list[M]]:
 def _bulk(model: type[M], items: Iterator[M] | list[M]) -> list[M]:
     out: list[M] = []
     for batch in _batched(iter(items)):
+        for item in batch:
+            fill_search_text(item)  # bulk inserts skip the pre_save that fills search keys
         out.extend(model.objects.bulk_create(batch, batch_size=BATCH))  # type: ignore[attr-defined]
     return out
 
@@ -386,6 +417,13 @@ class Generator:
         self.name = scale
         self.scale = SCALES[scale]
         self.rng = random.Random(seed)
+        # Households, tags, organisational life: a stream of their own, so adding them left
+        # every other generated value as it was.
+        self.people_rng = random.Random(f"people-{seed}")
+        # Venues, area history and social-organisation details: a stream of their own too.
+        self.tree_rng = random.Random(f"tree-{seed}")
+        # Co-building agreements, union building and trainings: their own stream as well.
+        self.cobuilding_rng = random.Random(f"cobuilding-{seed}")
         self.progress = progress or (lambda _msg: None)
         self.counts: dict[str, int] = {}
 
@@ -550,15 +588,20 @@ class Generator:
         worker_counts: dict[int, int] = {}
         retiree_counts: dict[int, int] = {}
 
+        used_numbers: set[str] = set()
+
         def people() -> Iterator[Person]:
             for i in range(s.people):
                 c = communities[i % len(communities)]
                 sex = rng.choice("MF")
                 age = rng.randint(18, 85)
                 born = today - timedelta(days=age * 365 + rng.randint(0, 364))
-                number = generate_resident_id(
-                    region_of[c.pk], born, (i * 7 + rng.randint(0, 6)) % 1000
-                )
+                sequence = (i * 7 + rng.randint(0, 6)) % 1000
+                number = generate_resident_id(region_of[c.pk], born, sequence)
+                while number in used_numbers:  # one ID number is one person
+                    sequence = (sequence + 1) % 1000
+                    number = generate_resident_id(region_of[c.pk], born, sequence)
+                used_numbers.add(number)
                 retired = age >= (60 if sex == "M" else 55)
                 workplace = "" if retired else rng.choice(WORKPLACES)
                 counts = retiree_counts if retired else worker_counts
@@ -572,7 +615,7 @@ class Generator:
                     address=f"{c.address}{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元",
                     workplace=workplace,
                     is_retired=retired,
-                    is_new_employment=workplace in NEW_EMPLOYMENT,
+                    new_employment_kind=NEW_EMPLOYMENT.get(workplace, ""),
                     id_number_encrypted=crypto.encrypt(number),
                     id_number_hash=crypto.search_hash(number),
                     id_number_masked=mask_resident_id(number),
@@ -597,7 +640,13 @@ class Generator:
                         union=p.community.organization,
                         card_number=f"SY{joined.year}{idx:08d}",
                         joined_on=joined,
+                        workplace=p.workplace,
                         last_dues_on=today - timedelta(days=rng.randint(0, 300)),
+                        # Most members took part in organisational life lately; the rest
+                        # with old dues are the lapsed ones (会籍预警).
+                        last_activity_on=today - timedelta(days=self.people_rng.randint(0, 150))
+                        if self.people_rng.random() < 0.85
+                        else None,
                     )
 
         n_members = len(_bulk(Membership, memberships()))
@@ -641,12 +690,18 @@ class Generator:
                     availability=[f"{d}:{part}" for d in (5, 6) for part in ("am", "pm")]
                     if rng.random() < 0.6
                     else ["1:evening", "3:evening"],
-                    hours_logged=rng.randint(0, 400),
                 )
                 for p in vol_pool[: s.volunteers]
             ],
         )
         self.progress("social workers and volunteers")
+        n_households = self.households_and_tags(persons, social_workers, volunteers)
+        self.progress("households")
+        n_venues = self.tree_details(communities, tiers, social_orgs)
+        self.progress("venues")
+        cobuilding_counts = self.cobuilding(
+            communities, tiers, districts, social_orgs, [p for p in sw_people if p.employer]
+        )
 
         users = self.demo_users(
             city,
@@ -655,7 +710,8 @@ class Generator:
             party_orgs[0],
             social_orgs[0],
             social_workers[0],
-            volunteers[0],
+            # The demo volunteer serves in the demo cadre's community (凯旋), whose cadre confirms.
+            next((v for v in volunteers if v.team.parent_id == unions[0].pk), volunteers[0]),
             evaluator,
         )
         self.counts = {
@@ -665,9 +721,506 @@ class Generator:
             "members": n_members,
             "social_workers": len(social_workers),
             "volunteers": len(volunteers),
+            "households": n_households,
+            "venues": n_venues,
+            "volunteer_hour_logs": self.volunteer_hours(volunteers, users),
             "users": len(users),
+            **cobuilding_counts,
         }
         return self.counts
+
+    def tree_details(
+        self, communities: list[Community], tiers: list[str], social_orgs: list[Organization]
+    ) -> int:
+        """Where each community has belonged (since the pilots began), the details of the
+        social organisations, and venues: a 职工之家 and a 服务站 for most communities, fewer
+        in weak ones. Returns the number of venues."""
+        rng = self.tree_rng
+        CommunityAreaPeriod.objects.bulk_create(
+            [
+                CommunityAreaPeriod(
+                    community=c, street=c.street, district=c.district, valid_from=PILOT_START
+                )
+                for c in communities
+            ],
+            batch_size=BATCH,
+        )
+        fields = list(ServiceField.values)
+        for org in social_orgs:
+            org.service_fields = sorted(rng.sample(fields[:-1], rng.randint(1, 3)))
+            org.rating = rng.choice(["", "3A", "3A", "4A", "4A", "5A"])
+            org.registration_date = date(rng.randint(2008, 2022), rng.randint(1, 12), 1)
+            labels = "、".join(str(ServiceField(f).label) for f in org.service_fields)
+            org.business_scope = f"开展{labels}等社会工作服务"
+        Organization.objects.bulk_update(
+            social_orgs,
+            ["service_fields", "rating", "registration_date", "business_scope"],
+            batch_size=BATCH,
+        )
+
+        def venues() -> Iterator[Venue]:
+            for c, tier in zip(communities, tiers, strict=True):
+                # Weak communities often lack one or both.
+                has_home = tier != Tier.WEAK or rng.random() < 0.5
+                has_station = tier != Tier.WEAK or rng.random() < 0.3
+                base = c.name.removesuffix("社区")
+                if has_home:
+                    yield Venue(
+                        community=c,
+                        kind=VenueKind.WORKERS_HOME,
+                        name=f"{base}职工之家",
+                        address=c.address,
+                        area=Decimal(rng.randint(60, 300)),
+                        capacity=rng.choice([20, 30, 40, 60, 80]),
+                        opening_hours=rng.choice(OPENING_HOURS),
+                        is_shared=rng.random() < 0.6,
+                    )
+                if has_station:
+                    yield Venue(
+                        community=c,
+                        kind=VenueKind.SERVICE_STATION,
+                        name=f"{base}职工服务站",
+                        address=c.address,
+                        area=Decimal(rng.randint(30, 120)),
+                        capacity=rng.choice([10, 15, 20, 30]),
+                        opening_hours=rng.choice(OPENING_HOURS),
+                        is_shared=rng.random() < 0.3,
+                    )
+
+        return len(_bulk(Venue, venues()))
+
+    def households_and_tags(
+        self,
+        persons: list[Person],
+        social_workers: list[SocialWorker],
+        volunteers: list[Volunteer],
+    ) -> int:
+        """Households of 1-4 people of one community (most residents live in one), tags of
+        vulnerable situations on some, and three records entered twice (same name and phone,
+        one without an ID number) for the 疑似重复 page."""
+        rng = self.people_rng
+        by_community: dict[int, list[Person]] = {}
+        for p in persons:
+            by_community.setdefault(p.community_id, []).append(p)
+        # Entered twice: a second record of someone in the second community (the district
+        # account's, not the cadre's), without an ID number and outside any household, so that
+        # the pair can be merged (疑似重复).
+        linked = {w.person_id for w in social_workers} | {v.person_id for v in volunteers}
+        members = set(Membership.objects.values_list("person_id", flat=True))
+        first = [p for p in by_community[persons[1].community_id] if p.pk not in linked]
+        twins: list[Person] = []
+        for original, copy in zip(first[0:12:2], first[1:12:2], strict=True):
+            if len(twins) == 3 or (original.pk in members and copy.pk in members):
+                continue
+            copy.name, copy.phone = original.name, original.phone
+            copy.set_id_number("")
+            fill_search_text(copy)
+            twins.append(copy)
+        Person.objects.bulk_update(
+            twins,
+            [
+                "name",
+                "phone",
+                "id_number_encrypted",
+                "id_number_hash",
+                "id_number_masked",
+                "search_text",
+            ],
+            batch_size=BATCH,
+        )
+        copies = {p.pk for p in twins}
+
+        groups: list[list[Person]] = []
+        for residents in by_community.values():
+            pool = [p for p in residents if p.pk not in copies and rng.random() < 0.85]
+            rng.shuffle(pool)
+            while pool:
+                size = min(len(pool), rng.choice((1, 1, 2, 2, 3, 4)))
+                groups.append(pool[:size])
+                pool = pool[size:]
+        households = _bulk(
+            Household,
+            [Household(community=g[0].community, address=g[0].address, head=g[0]) for g in groups],
+        )
+
+        def relation(head: Person, other: Person, spouse_taken: bool) -> str:
+            years = (head.birth_date - other.birth_date).days // 365  # type: ignore[operator]
+            if years >= 45:
+                return Relation.GRANDPARENT
+            if years <= -45:
+                return Relation.GRANDCHILD
+            if years >= 18:
+                return Relation.PARENT
+            if years <= -18:
+                return Relation.CHILD
+            if not spouse_taken and other.sex != head.sex:
+                return Relation.SPOUSE
+            return Relation.SIBLING
+
+        links: list[HouseholdMember] = []
+        for household, group in zip(households, groups, strict=True):
+            links.append(HouseholdMember(household=household, person=group[0], relation="self"))
+            spouse = False
+            for other in group[1:]:
+                rel = relation(group[0], other, spouse)
+                spouse = spouse or rel == Relation.SPOUSE
+                links.append(HouseholdMember(household=household, person=other, relation=rel))
+        _bulk(HouseholdMember, links)
+
+        tags: list[PersonTag] = []
+        elderly = [VulnerabilityTag.ELDERLY_ALONE, VulnerabilityTag.EMPTY_NEST]
+        others = [t for t in VulnerabilityTag if t not in elderly and t != VulnerabilityTag.OTHER]
+        for p in persons:
+            if rng.random() < 0.08:
+                choices = elderly + others[:3] if p.is_retired else others
+                for tag in set(rng.sample(choices, rng.choice((1, 1, 2)))):
+                    tags.append(PersonTag(person=p, tag=tag))
+        _bulk(PersonTag, tags)
+
+        return len(households)
+
+    def volunteer_hours(self, volunteers: list[Volunteer], users: list[Any]) -> int:
+        """A few hour logs per volunteer (mostly confirmed, recent ones pending), the cached
+        totals to match, and the demo volunteer as their team's coordinator. Dates count back
+        from today so that pending entries stay within the 90 days a volunteer may log."""
+        rng = self.rng
+        today = timezone.localdate()
+        cadre = next((u for u in users if u.username == "cadre"), None)
+        cadre_team_parent = cadre.organization_id if cadre is not None else None
+        # (weekday or None for any, start, end, activity): evenings and weekends mostly.
+        shapes = [
+            ((5, 6), time(9, 0), time(11, 30), "社区环境清洁"),
+            ((5, 6), time(14, 0), time(17, 0), "四点半课堂课业辅导"),
+            ((0, 1, 2, 3, 4), time(18, 30), time(20, 30), "独居老人探访"),
+            ((0, 1, 2, 3, 4), time(17, 0), time(19, 0), "社区服务站值班"),
+            ((2,), time(9, 0), time(11, 0), "助老送餐"),
+        ]
+        totals: dict[int, Decimal] = {}
+
+        def logs() -> Iterator[VolunteerHourLog]:
+            for v in volunteers:
+                for n in range(rng.randint(1, 5)):
+                    days, start, end, activity = rng.choice(shapes)
+                    pending = n == 0 and rng.random() < 0.25
+                    back = rng.randint(1, 12) if pending else rng.randint(14, 85)
+                    served_on = today - timedelta(days=back)
+                    while served_on.weekday() not in days:
+                        served_on -= timedelta(days=1)
+                    hours, outside = split_hours(served_on, start, end)
+                    log = VolunteerHourLog(
+                        volunteer=v,
+                        served_on=served_on,
+                        start_time=start,
+                        end_time=end,
+                        hours=hours,
+                        hours_outside=outside,
+                        activity=activity,
+                        place=f"{v.team.name.removesuffix('志愿服务队')}服务站",
+                        status=HourLogStatus.PENDING if pending else HourLogStatus.CONFIRMED,
+                    )
+                    if not pending:
+                        log.confirmed_at = timezone.make_aware(
+                            datetime.combine(served_on + timedelta(days=1), time(20, 0))
+                        )
+                        if v.team.parent_id == cadre_team_parent:
+                            log.confirmed_by = cadre
+                        totals[v.pk] = totals.get(v.pk, Decimal("0")) + hours
+                    yield log
+
+        n_logs = len(_bulk(VolunteerHourLog, logs()))
+        for v in volunteers:
+            v.hours_logged = totals.get(v.pk, Decimal("0"))
+        for v in volunteers:
+            # The demo volunteer (the one with an account) coordinates their team.
+            v.is_coordinator = v.person.user_id is not None
+        Volunteer.objects.bulk_update(
+            volunteers, ["hours_logged", "is_coordinator"], batch_size=BATCH
+        )
+        self.progress("volunteer hours")
+        return n_logs
+
+    def cobuilding(
+        self,
+        communities: list[Community],
+        tiers: list[str],
+        districts: list[Organization],
+        social_orgs: list[Organization],
+        staff: list[Person],
+    ) -> dict[str, int]:
+        """Co-building agreements (every star community, most others) with their signatories,
+        three joint meetings with follow-ups (one overdue), a yearly union-building snapshot
+        of every social organisation (about half have a union) and three training sessions."""
+        from .models import (
+            AgreementParty,
+            AgreementStatus,
+            CoBuildingAgreement,
+            FollowUpItem,
+            FollowUpStatus,
+            JointMeeting,
+            MeetingAttendance,
+            PartyRole,
+            TrainingAttendance,
+            TrainingSession,
+            TrainingTopic,
+            UnionBuilding,
+        )
+
+        rng = self.cobuilding_rng
+        lateral = Organization.objects.filter(
+            kind__in=[OrgKind.PARTY_ORG, OrgKind.RESIDENTS_COMMITTEE],
+            parent_id__in=[c.organization_id for c in communities],
+        )
+        party_of = {o.parent_id: o for o in lateral if o.kind == OrgKind.PARTY_ORG}
+        committee_of = {o.parent_id: o for o in lateral if o.kind == OrgKind.RESIDENTS_COMMITTEE}
+        hosted: dict[int | None, list[Organization]] = {}
+        for o in social_orgs:
+            hosted.setdefault(o.parent_id, []).append(o)
+
+        # -- agreements: the Party organisation, the joint union, the residents' committee
+        # and up to two social organisations based in the community sign.
+        agreements: list[CoBuildingAgreement] = []
+        signers: list[list[tuple[Organization, str, str]]] = []
+        for i, (c, tier) in enumerate(zip(communities, tiers, strict=True)):
+            if tier != Tier.STAR and rng.random() >= 0.75:
+                continue
+            expired = tier != Tier.STAR and rng.random() < 0.1
+            signed = date(2023 if expired else 2025, rng.randint(1, 12), rng.randint(1, 28))
+            years = rng.choice((2, 3))
+            agreements.append(
+                CoBuildingAgreement(
+                    community=c,
+                    title=f"{c.name}组织联建协议",
+                    document_number=f"LJ-{signed.year}-{i + 1:04d}",
+                    signed_on=signed,
+                    valid_from=signed,
+                    valid_to=signed.replace(year=signed.year + years) - timedelta(days=1),
+                    status=AgreementStatus.EXPIRED if expired else AgreementStatus.ACTIVE,
+                    commitments=(
+                        "一、党组织统筹，每季度召开一次联席会议，研究职工服务重点事项；\n"
+                        "二、社区联合工会提供职工之家阵地和购买服务项目经费；\n"
+                        "三、社会组织派驻专业社工，开展需求调查、个案和小组服务；\n"
+                        "四、各方共同推动辖区社会组织建会入会和《工会法》宣传培训。"
+                    ),
+                )
+            )
+            secretary = "李志强" if i == 0 else self.person_name(rng.choice("MF"))
+            rows: list[tuple[Organization, str, str]] = [
+                (party_of[c.organization_id], PartyRole.PARTY_ORG, secretary),
+                (c.organization, PartyRole.UNION, self.person_name(rng.choice("MF"))),
+                (
+                    committee_of[c.organization_id],
+                    PartyRole.RESIDENTS_COMMITTEE,
+                    self.person_name(rng.choice("MF")),
+                ),
+            ]
+            rows += [
+                (o, PartyRole.SOCIAL_ORG, o.legal_representative)
+                for o in hosted.get(c.organization_id, [])[:2]
+            ]
+            signers.append(rows)
+        agreements = _bulk(CoBuildingAgreement, agreements)
+        _bulk(
+            AgreementParty,
+            [
+                AgreementParty(
+                    agreement=a,
+                    organization=org,
+                    role=role,
+                    signed_on=a.signed_on,
+                    signatory_name=name,
+                )
+                for a, rows in zip(agreements, signers, strict=True)
+                for org, role, name in rows
+            ],
+        )
+
+        # -- joint meetings of the two star communities that lead the demo.
+        stars = [a for a in agreements if a.community.tier == Tier.STAR][:2]
+        tz = timezone.get_default_timezone()
+        plans = [
+            (
+                stars[0],
+                datetime(2026, 6, 18, 14, 30, tzinfo=tz),
+                "2026年第二季度联席会议",
+                [
+                    ("完成辖区新就业形态劳动者入会摸底", 1, date(2026, 9, 30), "in_progress"),
+                    ("更新职工之家健身器材", 0, date(2026, 8, 31), "done"),
+                ],
+            ),
+            (
+                stars[0],
+                datetime(2026, 10, 20, 9, 0, tzinfo=tz),
+                "2026年第三季度联席会议",
+                [("筹备职工冬季送温暖活动", 1, date(2026, 12, 31), "not_started")],
+            ),
+        ]
+        if len(stars) > 1:
+            plans.append(
+                (
+                    stars[1],
+                    datetime(2026, 9, 22, 15, 0, tzinfo=tz),
+                    "2026年第三季度联席会议",
+                    [("组织社会组织职工参加《工会法》培训", 1, date(2027, 1, 15), "not_started")],
+                )
+            )
+        parties_of: dict[int, list[AgreementParty]] = {}
+        for p in AgreementParty.objects.filter(agreement__in=stars).select_related("organization"):
+            parties_of.setdefault(p.agreement_id, []).append(p)
+        meetings = _bulk(
+            JointMeeting,
+            [
+                JointMeeting(
+                    community=a.community,
+                    agreement=a,
+                    title=title,
+                    held_on=held,
+                    place=f"{a.community.name}党群服务中心",
+                    chair=parties_of[a.pk][0].signatory_name,
+                    minutes=(
+                        "会议通报了上季度购买服务项目进展和职工需求调查结果，"
+                        "各方围绕职工之家建设、新就业形态劳动者服务和社会组织建会入会进行了讨论。"
+                    ),
+                    decisions="明确下一阶段重点任务及责任单位，下次会议听取落实情况。",
+                )
+                for a, held, title, _items in plans
+            ],
+        )
+        attendance: list[MeetingAttendance] = []
+        items: list[FollowUpItem] = []
+        for meeting, (a, _held, _title, plan_items) in zip(meetings, plans, strict=True):
+            parties = parties_of[a.pk]
+            for p in parties:
+                name = p.signatory_name or self.person_name(rng.choice("MF"))
+                attendance.append(
+                    MeetingAttendance(
+                        meeting=meeting,
+                        organization=p.organization,
+                        attendee_name=name,
+                        present=rng.random() < 0.9,
+                    )
+                )
+            for description, owner_index, due, status in plan_items:
+                owner = parties[min(owner_index, len(parties) - 1)]
+                items.append(
+                    FollowUpItem(
+                        meeting=meeting,
+                        description=description,
+                        owner_organization=owner.organization,
+                        owner_name=owner.signatory_name,
+                        due_on=due,
+                        status=status,
+                        completed_on=due - timedelta(days=6)
+                        if status == FollowUpStatus.DONE
+                        else None,
+                    )
+                )
+        _bulk(MeetingAttendance, attendance)
+        _bulk(FollowUpItem, items)
+
+        # -- union building: this year's snapshot of every social organisation, and last
+        # year's for the history; about half have founded their own union.
+        staff_of: dict[int | None, list[Person]] = {}
+        for p in staff:
+            staff_of.setdefault(p.employer_id, []).append(p)
+        snapshots: list[UnionBuilding] = []
+        for i, o in enumerate(social_orgs):
+            founded = i == 0 or rng.random() < 0.5
+            founded_on = date(rng.randint(2019, 2025), rng.randint(1, 12), rng.randint(1, 28))
+            staff_now = len(staff_of.get(o.pk, [])) + rng.randint(4, 30)
+            staff_before = max(1, staff_now - rng.randint(0, 5))
+            # Members join the community joint union before a union of their own exists.
+            joined, with_union = rng.uniform(0.05, 0.35), rng.uniform(0.6, 1.0)
+            for as_of, count, growth in (
+                (date(2025, 12, 31), staff_before, 0.9),
+                (date(2026, 10, 31), staff_now, 1.0),
+            ):
+                was_founded = founded and founded_on <= as_of
+                share = (with_union if was_founded else joined) * growth
+                snapshots.append(
+                    UnionBuilding(
+                        organization=o,
+                        as_of=as_of,
+                        year=as_of.year,
+                        union_founded=was_founded,
+                        founded_on=founded_on if was_founded else None,
+                        union_name=f"{o.name.removeprefix(CITY)}工会" if was_founded else "",
+                        staff_count=count,
+                        member_count=int(count * share),
+                    )
+                )
+        _bulk(UnionBuilding, snapshots)
+
+        # -- three Trade Union Law training sessions run by district unions.
+        def district_of(org: Organization) -> Organization:
+            return next(d for d in districts if f"/{d.pk}/" in org.path)
+
+        second = districts[1] if len(districts) > 1 else districts[0]
+        sessions = _bulk(
+            TrainingSession,
+            [
+                TrainingSession(
+                    topic=TrainingTopic.TRADE_UNION_LAW,
+                    title="新《工会法》解读专题培训",
+                    held_on=date(2026, 4, 16),
+                    place="和平区职工服务中心",
+                    trainer="刘明（市总工会法律顾问）",
+                    organiser=districts[0],
+                    description="2022年修改的《工会法》要点：新就业形态劳动者和社会组织职工入会。",
+                ),
+                TrainingSession(
+                    topic=TrainingTopic.LABOUR_CONTRACT,
+                    title="劳动合同与职工维权实务",
+                    held_on=date(2026, 7, 9),
+                    place="和平区职工服务中心",
+                    trainer="陈静（执业律师）",
+                    organiser=districts[0],
+                    description="劳动合同签订、变更与解除；劳动争议调解与仲裁。",
+                ),
+                TrainingSession(
+                    topic=TrainingTopic.COLLECTIVE_BARGAINING,
+                    title="社会组织集体协商培训",
+                    held_on=date(2026, 9, 24),
+                    place=f"{second.name.removesuffix('总工会')}职工服务中心",
+                    trainer="王强（区总工会权益保障部）",
+                    organiser=second,
+                    description="工资集体协商的程序与要约。",
+                ),
+            ],
+        )
+        trainees: list[TrainingAttendance] = []
+        for session in sessions:
+            pool = [p for p in staff if p.employer and district_of(p.employer) == session.organiser]
+            for p in rng.sample(pool, min(len(pool), 12)):
+                present = rng.random() < 0.9
+                trainees.append(
+                    TrainingAttendance(
+                        session=session,
+                        person=p,
+                        attendee_name=p.name,
+                        organization=p.employer,
+                        attended=present,
+                        test_score=Decimal(rng.randint(120, 200)) / 2 if present else None,
+                    )
+                )
+            hosts = [o for o in social_orgs if district_of(o) == session.organiser][:2]
+            for o in hosts:
+                trainees.append(
+                    TrainingAttendance(
+                        session=session,
+                        attendee_name=self.person_name(rng.choice("MF")),
+                        organization=o,
+                        attended=True,
+                        test_score=Decimal(rng.randint(140, 200)) / 2,
+                    )
+                )
+        _bulk(TrainingAttendance, trainees)
+        self.progress("co-building and union building")
+        return {
+            "agreements": len(agreements),
+            "joint_meetings": len(meetings),
+            "union_building": len(snapshots),
+            "training_attendance": len(trainees),
+        }
 
     def demo_users(
         self,

@@ -2,32 +2,137 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from enum import StrEnum
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 
+from sanlian.core import crypto
 from sanlian.core.models import User
 from sanlian.core.validators import normalize_digits, normalize_mobile
 
 from .models import Community, Membership, Organization, OrgKind, Person, Tier
+from .pinyin import normalize_query
 
 
-def person_search(user: User, q: str) -> QuerySet[Person]:
-    people = Person.objects.visible_to(user)
-    q = q.strip()
-    if not q:
-        return people
-    digits = normalize_digits(q).upper()
-    if len(digits) == 18 and digits[:17].isdigit():
-        from sanlian.core import crypto
+class QueryKind(StrEnum):
+    EMPTY = "empty"
+    ID_NUMBER = "id_number"  # 18 characters: exact match through the keyed hash
+    PHONE = "phone"  # a whole mobile number
+    DIGITS = "digits"  # 7 or more digits: the start of a phone number
+    CREDIT_CODE = "credit_code"  # an organisation's unified social credit code
+    # Part of a name. Matched in search_text, whose only Chinese token is the name itself
+    # (so the same rows as a name substring), where PostgreSQL's trigram index serves it.
+    CHINESE = "chinese"
+    PINYIN = "pinyin"  # the start of a name's full pinyin or initials: zs, zhangs, kxsq
 
-        return people.filter(id_number_hash=crypto.search_hash(digits))
-    if digits.isdigit() and len(digits) >= 7:
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    kind: QueryKind
+    value: str
+
+
+_HAN = re.compile("[\u3007\u3400-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+_NOT_KEY = re.compile(r"[^0-9a-z]+")
+
+
+def parse_query(q: str) -> ParsedQuery:
+    """What a search box entry is: an ID number, a phone number, a Chinese name, pinyin."""
+    text = q.strip()
+    digits = normalize_digits(text).upper()
+    if not text:
+        return ParsedQuery(QueryKind.EMPTY, "")
+    if _HAN.search(text):
+        return ParsedQuery(QueryKind.CHINESE, "".join(text.split()).lower())
+    if len(digits) == 18 and digits[:17].isdigit() and digits[17] in "0123456789X":
+        return ParsedQuery(QueryKind.ID_NUMBER, digits)
+    if len(digits) == 18 and digits.isalnum() and digits.isascii():
+        return ParsedQuery(QueryKind.CREDIT_CODE, digits)
+    if digits.lstrip("+").isdigit() and len(digits) >= 7:
         try:
-            return people.filter(phone=normalize_mobile(digits))
-        except Exception:
-            return people.filter(phone__startswith=digits)
-    return people.filter(name__contains=q)
+            return ParsedQuery(QueryKind.PHONE, normalize_mobile(digits))
+        except ValidationError:
+            return ParsedQuery(QueryKind.DIGITS, digits)
+    key = _NOT_KEY.sub("", normalize_query(text))
+    return ParsedQuery(QueryKind.PINYIN, key) if key else ParsedQuery(QueryKind.EMPTY, "")
+
+
+def person_matches(people: QuerySet[Person], q: str) -> QuerySet[Person]:
+    """Narrow `people` to those the query finds (by name, pinyin, phone or ID number)."""
+    parsed = parse_query(q)
+    match parsed.kind:
+        case QueryKind.EMPTY:
+            return people
+        case QueryKind.ID_NUMBER:
+            return people.filter(id_number_hash=crypto.search_hash(parsed.value))
+        case QueryKind.PHONE:
+            return people.filter(phone=parsed.value)
+        case QueryKind.DIGITS:
+            return people.filter(phone__startswith=parsed.value)
+        case QueryKind.CHINESE:
+            return people.filter(search_text__contains=parsed.value)
+        case QueryKind.PINYIN:
+            return people.filter(search_text__contains=" " + parsed.value)
+    return people.none()
+
+
+def person_search(user: User, q: str, *, include_merged: bool = False) -> QuerySet[Person]:
+    """People within the user's scope that the query finds (merged-away records left out)."""
+    people = Person.objects.visible_to(user)
+    if not include_merged:
+        people = people.active()
+    return person_matches(people, q)
+
+
+def organization_search(user: User, q: str) -> QuerySet[Organization]:
+    orgs = Organization.objects.visible_to(user)
+    parsed = parse_query(q)
+    match parsed.kind:
+        case QueryKind.CHINESE:
+            return orgs.filter(search_text__contains=parsed.value)
+        case QueryKind.PINYIN:
+            return orgs.filter(search_text__contains=" " + parsed.value)
+        case QueryKind.PHONE:
+            return orgs.filter(contact_phone=parsed.value)
+        case QueryKind.CREDIT_CODE:
+            return orgs.filter(credit_code=parsed.value)
+    return orgs.none()
+
+
+def community_search(user: User, q: str) -> QuerySet[Community]:
+    communities = Community.objects.visible_to(user)
+    parsed = parse_query(q)
+    match parsed.kind:
+        case QueryKind.CHINESE:
+            return communities.filter(search_text__contains=parsed.value)
+        case QueryKind.PINYIN:
+            return communities.filter(search_text__contains=" " + parsed.value)
+    return communities.none()
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    query: ParsedQuery
+    people: list[Person]
+    organizations: list[Organization]
+    communities: list[Community]
+
+
+def search(user: User, q: str, *, limit: int = 20) -> SearchResults:
+    """People, organisations and communities the query finds, each within the user's scope."""
+    return SearchResults(
+        query=parse_query(q),
+        people=list(
+            person_search(user, q).select_related("community").order_by("pk")[:limit]
+            if q.strip()
+            else []
+        ),
+        organizations=list(organization_search(user, q).order_by("path")[:limit]),
+        communities=list(community_search(user, q).order_by("pk")[:limit]),
+    )
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,12 @@ Each part has its module with a `router`; they are mounted here.
 
 from ninja import Router
 
-from . import core_records
+from . import cobuilding, imports, people, tree, unionbuilding, workforce
 
 router = Router(tags=["组织联建"])
-router.add_router("", core_records.router)
+router.add_router("", people.router)
+router.add_router("", tree.router)
+router.add_router("", workforce.router)
+router.add_router("", cobuilding.router)
+router.add_router("", unionbuilding.router)
+router.add_router("", imports.router)
