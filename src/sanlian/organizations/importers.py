@@ -708,7 +708,9 @@ ORGANIZATIONS = ImportSpec(
 
 # ---- social workers ------------------------------------------------------------------------
 
-SOCIAL_WORKER_COLUMNS = (
+# Social workers and volunteers are people already registered: found by ID number, the name
+# only checked against the record.
+_REGISTERED_PERSON_COLUMNS = (
     Column(
         "身份证号",
         "id_number",
@@ -721,6 +723,10 @@ SOCIAL_WORKER_COLUMNS = (
     Column(
         "姓名", "name", help=gettext_lazy("用于核对，可不填"), example="张三", aliases=("名字",)
     ),
+)
+
+SOCIAL_WORKER_COLUMNS = (
+    *_REGISTERED_PERSON_COLUMNS,
     Column(
         "所在机构",
         "organization",
@@ -854,18 +860,7 @@ SOCIAL_WORKERS = ImportSpec(
 # ---- volunteers ----------------------------------------------------------------------------
 
 VOLUNTEER_COLUMNS = (
-    Column(
-        "身份证号",
-        "id_number",
-        True,
-        ColumnKind.RESIDENT_ID,
-        help=gettext_lazy("须已在“居民与会员”中登记"),
-        example=_EXAMPLE_ID,
-        aliases=("身份证号码", "公民身份号码", "身份证", "证件号码"),
-    ),
-    Column(
-        "姓名", "name", help=gettext_lazy("用于核对，可不填"), example="张三", aliases=("名字",)
-    ),
+    *_REGISTERED_PERSON_COLUMNS,
     Column(
         "志愿服务队",
         "team",
