@@ -1,0 +1,78 @@
+"""The bench database of a scale: created if missing, migrated, seeded once (then reused)."""
+
+from __future__ import annotations
+
+import json
+import pstats
+from datetime import datetime
+from pathlib import Path
+
+from .common import (
+    CACHE,
+    Results,
+    bench_env,
+    db_name,
+    ensure_database,
+    python,
+    run_child,
+    sanlian,
+    secs,
+)
+
+CITY_SEED_TARGET = "city < 15 min"
+
+
+def _record_path(url: str) -> Path:
+    return CACHE / f"seed-{db_name(url)}.json"
+
+
+def prepare(url: str, scale: str, results: Results, *, profile: bool = False) -> None:
+    created = ensure_database(url)
+    env = bench_env(url)
+    migrate = run_child(sanlian("migrate", "--noinput", "-v0"), env)
+    if migrate.returncode:
+        raise SystemExit(f"migrate failed:\n{migrate.stderr}")
+    prof = CACHE / f"seed-{db_name(url)}.prof"
+    cmd = sanlian("seed", "--scale", scale)
+    if profile:
+        cmd = python("-m", "cProfile", "-o", str(prof), "-m", "sanlian", "seed", "--scale", scale)
+    print(f"seed --scale {scale} into {db_name(url)} (reused when already seeded) …", flush=True)
+    seed = run_child(cmd, env)
+    if seed.returncode:
+        raise SystemExit(f"seed failed:\n{seed.stderr[-4000:]}")
+    outcome = json.loads(seed.stdout.splitlines()[0])
+    record = _record_path(url)
+    target = CITY_SEED_TARGET if scale == "city" else ""
+    if outcome.get("skipped"):
+        note = "reused"
+        if record.exists():
+            earlier = json.loads(record.read_text())
+            note = f"reused; seeded on {earlier['date']} in {secs(earlier['seconds'])}, peak RSS {earlier['max_rss_mb']:.0f} MB"
+        results.add("seed", f"seed --scale {scale}", note, target)
+        return
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(
+        json.dumps(
+            {
+                "date": datetime.now().astimezone().strftime("%Y-%m-%d %H:%M"),
+                "seconds": seed.seconds,
+                "max_rss_mb": seed.max_rss_mb,
+                "counts": outcome,
+                "profiled": profile,
+            },
+            ensure_ascii=False,
+        )
+    )
+    how = " (under cProfile)" if profile else ""
+    results.add(
+        "seed",
+        f"seed --scale {scale}{how}",
+        f"{secs(seed.seconds)} · peak RSS {seed.max_rss_mb:.0f} MB"
+        + (" · database created" if created else ""),
+        target,
+    )
+    counts = ", ".join(f"{k} {v:,}" for k, v in outcome.items() if isinstance(v, int) and not isinstance(v, bool))
+    results.add("seed", "rows generated", counts)
+    if profile:
+        print("seed profile, top 20 by own time:")
+        pstats.Stats(str(prof)).sort_stats("tottime").print_stats(20)
