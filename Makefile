@@ -4,9 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 SCALE  ?= small
+# The benchmarks' scale: city unless SCALE is given on the command line (make bench SCALE=medium).
+BENCH_SCALE ?= $(if $(filter command line,$(origin SCALE)),$(SCALE),city)
 export SANLIAN_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: install demo demo-accounts data test lint typecheck test-sqlite test-postgres test-browser messages clean-data
+.PHONY: install demo demo-accounts data test lint typecheck test-sqlite test-postgres test-browser messages clean-data bench
 
 $(BIN)/.installed: pyproject.toml requirements/lock.txt
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +53,10 @@ test-browser: install
 # Refresh the English catalogue after changing user-facing text (needs gettext).
 messages: install
 	cd src/sanlian && ../../$(BIN)/sanlian makemessages -l en --no-obsolete && ../../$(BIN)/sanlian compilemessages -l en
+
+# Benchmarks at BENCH_SCALE in PostgreSQL (sanlian_bench_<scale>); writes bench/results.md.
+bench: install
+	$(BIN)/python -m bench --scale $(BENCH_SCALE)
 
 clean-data:
 	rm -rf $(SANLIAN_DATA_DIR)

@@ -39,7 +39,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.steps = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = set(args.steps) - set(STEPS)
     if unknown:
-        parser.error(f"unknown step(s) {', '.join(sorted(unknown))}; choose among {', '.join(STEPS)}")
+        parser.error(
+            f"unknown step(s) {', '.join(sorted(unknown))}; choose among {', '.join(STEPS)}"
+        )
     args.db_url = args.db_url or default_db_url(args.scale)
     if not args.db_url.startswith(("postgres://", "postgresql://")):
         parser.error("the bench runs on PostgreSQL: --db-url postgres://…")

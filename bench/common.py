@@ -80,7 +80,9 @@ def drop_database(url: str) -> None:
     from psycopg import sql
 
     with psycopg.connect(with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name(url))))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name(url)))
+        )
 
 
 # ---- child processes -----------------------------------------------------------------------
@@ -90,27 +92,36 @@ def drop_database(url: str) -> None:
 class Child:
     returncode: int
     seconds: float
-    max_rss_mb: float  # peak resident memory of the child (and what it waited for)
+    max_rss_mb: float  # peak resident memory of the command itself
     stdout: str
     stderr: str
 
 
-def run_child(cmd: Sequence[str], env: dict[str, str], *, echo: bool = False) -> Child:
-    """Run a command to the end; its own peak RSS comes from wait4, not from a sampler."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+TIME = Path("/usr/bin/time")
+
+
+def run_child(cmd: Sequence[str], env: dict[str, str]) -> Child:
+    """Run a command to the end, timing it and reading its peak RSS.
+
+    The peak comes from GNU time, which starts the command from its own small process: the
+    kernel counts a forked child's pre-exec memory (here, the whole bench with Django loaded)
+    in its ru_maxrss, so wait4 on a child of this process would report at least our size."""
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile("r") as rss,
+    ):
+        wrapped = [str(TIME), "-f", "%M", "-o", rss.name, *cmd] if TIME.exists() else list(cmd)
         started = time.perf_counter()
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and commands
-            list(cmd), env=env, cwd=ROOT, stdout=out, stderr=None if echo else err
-        )
-        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc = subprocess.run(wrapped, env=env, cwd=ROOT, stdout=out, stderr=err, check=False)
         seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        peak_kb = rss.read().strip().splitlines()[-1:] if TIME.exists() else []
         return Child(
             returncode=proc.returncode,
             seconds=seconds,
-            max_rss_mb=usage.ru_maxrss / 1024,  # kilobytes on Linux
+            max_rss_mb=int(peak_kb[0]) / 1024 if peak_kb and peak_kb[0].isdigit() else float("nan"),
             stdout=out.read().decode(errors="replace"),
             stderr=err.read().decode(errors="replace"),
         )
@@ -154,9 +165,7 @@ class Latency:
         )
 
     def text(self) -> str:
-        return (
-            f"p50 {ms(self.p50)} · p95 {ms(self.p95)} · p99 {ms(self.p99)} · max {ms(self.max)}"
-        )
+        return f"p50 {ms(self.p50)} · p95 {ms(self.p95)} · p99 {ms(self.p99)} · max {ms(self.max)}"
 
 
 def ms(value: float) -> str:
@@ -164,7 +173,13 @@ def ms(value: float) -> str:
 
 
 def secs(value: float) -> str:
-    return f"{value:.2f} s" if value < 10 else f"{value:.1f} s" if value < 600 else f"{value / 60:.1f} min"
+    return (
+        f"{value:.2f} s"
+        if value < 10
+        else f"{value:.1f} s"
+        if value < 600
+        else f"{value / 60:.1f} min"
+    )
 
 
 def ratio(a: float, b: float) -> str:
@@ -228,7 +243,7 @@ def postgres_version(url: str) -> str:
 
 
 def machine(results: Results, url: str) -> None:
-    results.add("machine", "cores (nproc)", str(os.cpu_count()))
+    results.add("machine", "cores (nproc)", str(len(os.sched_getaffinity(0))))
     results.add("machine", "memory", f"{memory_gb():.1f} GB")
     results.add("machine", "Python", platform.python_version())
     results.add("machine", "PostgreSQL", postgres_version(url), db_name(url))

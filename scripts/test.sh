@@ -40,6 +40,7 @@ PY
 if [[ $ONLY == all ]]; then
   step "ruff" "$BIN/ruff" check src tests
   step "ruff format" "$BIN/ruff" format --check src tests
+  step "ruff bench (its smoke test, tests/bench, runs in the PostgreSQL suite)" bash -c "$BIN/ruff check bench && $BIN/ruff format --check bench"
   step "mypy" "$BIN/mypy" src
   step "django check --deploy" env SANLIAN_ENV=production SANLIAN_SECRET_KEY="$("$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(64))')" \
        SANLIAN_ALLOWED_HOSTS=sanlian.example.gov.cn "$BIN/sanlian" check --deploy --fail-level WARNING

@@ -25,6 +25,18 @@ from .factories import (
 
 
 @pytest.fixture(autouse=True)
+def _chinese_by_default() -> Iterator[None]:
+    """Each test starts in the product's language. A request in English leaves English
+    active on its thread (LocaleMiddleware does not reset it), which would leak into the
+    next test's service messages."""
+    from django.utils import translation
+
+    translation.activate("zh-hans")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS_INPROCESS_SYNC = True
