@@ -58,6 +58,8 @@ def setup_django(url: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.perf_counter()
+    # Before django.setup(), which switches the process to the project's time zone.
+    when = datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     results = Results()
     print(f"bench: scale={args.scale} steps={','.join(args.steps)} db={db_name(args.db_url)}")
     from . import seed
@@ -67,6 +69,15 @@ def main(argv: list[str] | None = None) -> int:
     seed.prepare(args.db_url, args.scale, results, profile=args.profile_seed)
     machine(results, args.db_url)
     setup_django(args.db_url)
+    if "search" in args.steps or "import" in args.steps:
+        from .imports import delete_bench_rows
+
+        # Back to the seeded state: what an earlier run's import step added goes first.
+        t0 = time.perf_counter()
+        if deleted := delete_bench_rows():
+            print(
+                f"removed {deleted:,} imported people of an earlier run ({time.perf_counter() - t0:.1f} s)"
+            )
     if "search" in args.steps:
         from . import search
 
@@ -79,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     header = (
         f"# Sanlian benchmark results ({args.scale})\n\n"
         f"Produced by `python -m bench --scale {args.scale} --only {','.join(args.steps)}`"
-        f" (`make bench SCALE={args.scale}`) on {datetime.now():%Y-%m-%d %H:%M}, "
+        f" (`make bench SCALE={args.scale}`) on {when}, "
         f"{time.perf_counter() - started:.0f} s in all; overwritten by every run. "
         "See bench/README.md for what each figure measures.\n\n"
     )

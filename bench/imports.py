@@ -3,8 +3,9 @@
 PostgreSQL's COPY of the same rows as the reference.
 
 Re-runs: every imported row carries a member card number starting with CARD_PREFIX and an
-ID number of REGION (no seeded person has either), so the step first deletes the people and
-memberships an earlier run imported, and the bench database returns to its seeded state.
+ID number of REGION (no seeded person has either); before search and import run, the bench
+deletes the people and memberships an earlier run imported (`delete_bench_rows`), so both
+start from the seeded state.
 """
 
 from __future__ import annotations
@@ -198,12 +199,6 @@ def run(results: Results, *, url: str, rows: int) -> None:
     imports = Path(bench_env(url)["SANLIAN_DATA_DIR"]) / "imports"
     for old in imports.glob("*") if imports.exists() else []:
         old.unlink()  # the copies earlier import runs kept
-    started = time.perf_counter()
-    deleted = delete_bench_rows()
-    if deleted:
-        print(
-            f"  removed {deleted:,} people of an earlier run in {time.perf_counter() - started:.1f} s"
-        )
     names = community_names()
     small_rows = max(1, rows // 10)
     print(f"import: {rows:,}-row and {small_rows:,}-row files …", flush=True)

@@ -49,9 +49,20 @@ def test_surname_heteronym_finds_by_surname_reading(world: World) -> None:
     assert "曾国藩" in found(world, "zgf")
 
 
-def test_chinese_finds_part_of_a_name(world: World) -> None:
+def test_three_chinese_characters_find_part_of_a_name(world: World) -> None:
+    PersonFactory(name="欧阳娜娜子", community=world.c1)
+    assert "欧阳娜娜子" in found(world, "娜娜子")
+
+
+def test_two_chinese_characters_find_the_start_of_a_name(world: World) -> None:
     PersonFactory(name="欧阳娜娜", community=world.c1)
-    assert "欧阳娜娜" in found(world, "娜娜")
+    assert "欧阳娜娜" in found(world, "欧阳")
+
+
+def test_two_chinese_characters_do_not_scan_inside_names(world: World) -> None:
+    # A short fragment inside a name would need a city-wide scan; it matches name starts.
+    PersonFactory(name="欧阳娜娜", community=world.c1)
+    assert "欧阳娜娜" not in found(world, "娜娜")
 
 
 def test_pinyin_search_stays_within_scope(world: World) -> None:

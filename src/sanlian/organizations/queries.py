@@ -17,6 +17,10 @@ from .models import Community, Membership, Organization, OrgKind, Person, Tier
 from .pinyin import normalize_query
 
 
+# Chinese queries this long or longer match anywhere in a name; shorter ones its start.
+SUBSTRING_MIN_HAN = 3
+
+
 class QueryKind(StrEnum):
     EMPTY = "empty"
     ID_NUMBER = "id_number"  # 18 characters: exact match through the keyed hash
@@ -72,6 +76,10 @@ def person_matches(people: QuerySet[Person], q: str) -> QuerySet[Person]:
             return people.filter(phone=parsed.value)
         case QueryKind.DIGITS:
             return people.filter(phone__startswith=parsed.value)
+        case QueryKind.CHINESE if len(parsed.value) < SUBSTRING_MIN_HAN:
+            # One or two characters (a surname, a two-character name) match the start of the
+            # name: trigram indexes cannot serve them, a city-wide substring scan is too slow.
+            return people.filter(name__startswith=parsed.value)
         case QueryKind.CHINESE:
             return people.filter(search_text__contains=parsed.value)
         case QueryKind.PINYIN:

@@ -106,6 +106,12 @@ class Person(AuditedModel, VersionedModel):
         verbose_name = _("居民/职工")
         verbose_name_plural = _("居民/职工")
         ordering = ["pk"]
+        indexes = [
+            # Name-prefix search (短查询 "赵雯") on PostgreSQL; opclasses are ignored elsewhere.
+            models.Index(
+                fields=["name"], name="person_name_prefix_idx", opclasses=["varchar_pattern_ops"]
+            ),
+        ]
         constraints = [
             # The same ID number twice is one person entered twice, never two people.
             models.UniqueConstraint(
