@@ -16,7 +16,6 @@ from sanlian.core.validators import normalize_digits, normalize_mobile
 from .models import Community, Membership, Organization, OrgKind, Person, Tier
 from .pinyin import normalize_query
 
-
 # Chinese queries this long or longer match anywhere in a name; shorter ones its start.
 SUBSTRING_MIN_HAN = 3
 
