@@ -60,6 +60,7 @@ urlpatterns = [
         "social-workers/<int:pk>/leave/", workforce.social_worker_leave, name="social_worker_leave"
     ),
     path("volunteers/", workforce.volunteer_list, name="volunteer_list"),
+    path("volunteers/new/", workforce.volunteer_create, name="volunteer_create"),
     path("volunteers/me/", workforce.volunteer_me, name="volunteer_me"),
     path("volunteers/<int:pk>/", workforce.volunteer_detail, name="volunteer_detail"),
     path("volunteers/<int:pk>/edit/", workforce.volunteer_edit, name="volunteer_edit"),

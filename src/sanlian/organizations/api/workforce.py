@@ -17,11 +17,17 @@ from ninja.pagination import paginate
 
 from sanlian.core.models import User
 from sanlian.core.roles import Role
+from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.services import ConcurrentEditError, save_versioned
 
 from .. import services
-from ..forms import SocialWorkerCreateForm, SocialWorkerForm, VolunteerHourLogForm
-from ..forms.workforce import SOCIAL_WORKER_FIELDS
+from ..forms import (
+    SocialWorkerCreateForm,
+    SocialWorkerForm,
+    VolunteerCreateForm,
+    VolunteerHourLogForm,
+)
+from ..forms.workforce import SOCIAL_WORKER_FIELDS, already_volunteer_text
 from ..models import (
     Organization,
     OrgKind,
@@ -223,6 +229,45 @@ def volunteer(request: HttpRequest, volunteer_id: int) -> Volunteer:
     return get_object_or_404(
         Volunteer.objects.visible_to(request.user).select_related("person"), pk=volunteer_id
     )
+
+
+class VolunteerIn(Schema):
+    person_id: int
+    team_id: int
+    skills: list[str] = []
+    skills_other: str = ""
+    availability: list[str] = []
+    is_coordinator: bool = False
+
+
+@router.post("/volunteers", response={201: VolunteerOut, 400: ErrorOut, 409: ErrorOut})
+def volunteer_create(request: HttpRequest, payload: VolunteerIn) -> Any:
+    """登记志愿者: area roles register a person of their area in a volunteer team of it."""
+    user = _user(request)
+    if not user.has_role(*AREA_ROLES):
+        raise HttpError(403, "只有总工会、区（街道）工会、社区工作人员可以登记志愿者")
+    people = Person.objects.visible_to(user).active()
+    teams = Organization.objects.visible_to(user).of_kind(OrgKind.VOLUNTEER_TEAM)
+    person = get_object_or_404(people, pk=payload.person_id)
+    team = get_object_or_404(teams, pk=payload.team_id)
+    data = payload.dict()
+    data.update(person=person.pk, team=team.pk)
+    form = VolunteerCreateForm(data, people=people, teams=teams)
+    if not form.is_valid():
+        if form.existing is not None:
+            existing = form.existing
+            detail = {
+                "person": [already_volunteer_text(existing)],
+                "volunteer_id": existing.pk,
+                "url": existing.get_absolute_url(),
+            }
+            return Status(409, {"detail": detail})
+        return _errors(form)
+    try:
+        volunteer = services.volunteer_create(**form.cleaned_data)
+    except ValidationError as exc:
+        return _errors(exc)
+    return Status(201, volunteer)
 
 
 # ---- hour logs -----------------------------------------------------------------------------

@@ -53,6 +53,7 @@ from .workforce import (
     SocialWorkerFilterForm,
     SocialWorkerForm,
     SocialWorkerLeaveForm,
+    VolunteerCreateForm,
     VolunteerForm,
     VolunteerHourLogForm,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "UnionBuildingFilterForm",
     "VenueCreateForm",
     "VenueForm",
+    "VolunteerCreateForm",
     "VolunteerForm",
     "VolunteerHourLogForm",
     "person_form_for",

@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from sanlian.core.editing import VersionedModelForm
@@ -226,14 +227,17 @@ class WeekGridWidget(forms.CheckboxSelectMultiple):
         return context
 
 
-class VolunteerForm(VersionedModelForm):
-    skills = forms.MultipleChoiceField(
+def _skills_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
         label=_("技能"),
         required=False,
         choices=[(s, s) for s in VOLUNTEER_SKILLS],
         widget=forms.CheckboxSelectMultiple(attrs={"class": "choice-inline"}),
     )
-    availability = forms.MultipleChoiceField(
+
+
+def _availability_field() -> forms.MultipleChoiceField:
+    return forms.MultipleChoiceField(
         label=_("可服务时间"),
         required=False,
         choices=availability_choices,
@@ -241,9 +245,32 @@ class VolunteerForm(VersionedModelForm):
         help_text=_("勾选每周可以参加服务的时段；晚上和周末属于8小时以外。"),
     )
 
+
+class _VolunteerFieldsMixin:
+    """How the skills and the weekly grid are read, on registering and editing alike."""
+
+    cleaned_data: dict[str, Any]
+
+    def clean_skills(self) -> str:
+        chosen = set(self.cleaned_data.get("skills") or [])
+        # Keep the fixed list's order, so the same choice always reads the same.
+        return SKILL_SEPARATOR.join(s for s in VOLUNTEER_SKILLS if s in chosen)
+
+    def clean_availability(self) -> list[str]:
+        chosen = set(self.cleaned_data.get("availability") or [])
+        return [value for value, _label in availability_choices() if value in chosen]
+
+
+VOLUNTEER_FIELDS = ["team", "skills", "skills_other", "availability", "is_coordinator"]
+
+
+class VolunteerForm(_VolunteerFieldsMixin, VersionedModelForm):
+    skills = _skills_field()
+    availability = _availability_field()
+
     class Meta:
         model = Volunteer
-        fields = ["team", "skills", "skills_other", "availability", "is_coordinator"]
+        fields = VOLUNTEER_FIELDS
 
     def __init__(self, *args: Any, teams: QuerySet[Organization], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -254,14 +281,72 @@ class VolunteerForm(VersionedModelForm):
             ]
             self.initial["availability"] = list(self.instance.availability or [])
 
-    def clean_skills(self) -> str:
-        chosen = set(self.cleaned_data.get("skills") or [])
-        # Keep the fixed list's order, so the same choice always reads the same.
-        return SKILL_SEPARATOR.join(s for s in VOLUNTEER_SKILLS if s in chosen)
 
-    def clean_availability(self) -> list[str]:
-        chosen = set(self.cleaned_data.get("availability") or [])
-        return [value for value, _label in availability_choices() if value in chosen]
+def already_volunteer_text(volunteer: Volunteer) -> str:
+    return str(
+        _("%(name)s 已登记为志愿者（%(team)s），不能重复登记。")
+        % {"name": volunteer.person.name, "team": volunteer.team.name}
+    )
+
+
+def already_volunteer_message(volunteer: Volunteer) -> str:
+    """The refusal of a second registration, with a link to the record that exists."""
+    return format_html(
+        '{} <a href="{}">{}</a>',
+        already_volunteer_text(volunteer),
+        volunteer.get_absolute_url(),
+        _("查看志愿者记录"),
+    )
+
+
+class VolunteerCreateForm(_VolunteerFieldsMixin, forms.ModelForm):  # type: ignore[type-arg]
+    """A volunteer is an existing person (chosen from those the user may see) joining a team
+    the user may see."""
+
+    person = forms.ModelChoiceField(
+        label=_("居民/职工"),
+        queryset=Person.objects.none(),
+        error_messages={"invalid_choice": _("请选择列表中的人员（只能选择您可查看的人员）")},
+    )
+    team = forms.ModelChoiceField(
+        label=_("志愿服务队"),
+        queryset=Organization.objects.none(),
+        error_messages={
+            "invalid_choice": _("请选择列表中的志愿服务队（只能选择您可查看的服务队）")
+        },
+    )
+    skills = _skills_field()
+    availability = _availability_field()
+
+    class Meta:
+        model = Volunteer
+        fields = ["person", *VOLUNTEER_FIELDS]
+
+    def __init__(
+        self,
+        *args: Any,
+        people: QuerySet[Person],
+        teams: QuerySet[Organization],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = people  # type: ignore[attr-defined]
+        self.fields["team"].queryset = teams  # type: ignore[attr-defined]
+        if teams.count() == 1:
+            self.fields["team"].initial = teams.first()
+        # The record that already exists for the chosen person (the API links to it).
+        self.existing: Volunteer | None = None
+
+    def clean_person(self) -> Person:
+        person: Person = self.cleaned_data["person"]
+        self.existing = (
+            Volunteer.objects.select_related("person", "team").filter(person=person).first()
+        )
+        if self.existing is not None:
+            raise forms.ValidationError(
+                already_volunteer_message(self.existing), code="already_volunteer"
+            )
+        return person
 
 
 # ---- hour logs -----------------------------------------------------------------------------

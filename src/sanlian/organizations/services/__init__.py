@@ -55,6 +55,7 @@ from .workforce import (
     hour_logs_review,
     social_worker_create,
     social_worker_leave,
+    volunteer_create,
     volunteer_hours_recompute,
 )
 
@@ -107,5 +108,6 @@ __all__ = [
     "social_worker_leave",
     "training_attendance_record",
     "union_building_record",
+    "volunteer_create",
     "volunteer_hours_recompute",
 ]

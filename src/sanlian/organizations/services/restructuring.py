@@ -12,8 +12,9 @@ register their models in their AppConfig.ready():
 Models with a ForeignKey to Community that nobody registered are found and follow by that
 key (`follows_community`); rows that hang on an organisation below the community union
 follow without any write, because the organisation moves with its subtree. A preview lists
-per follower how many rows (and which) move; the execution moves exactly those and writes one
-audit entry with the same counts and ids.
+per follower how many rows (and which) move, with the warnings of followers that have
+`notes` (households split between two communities, say); the execution moves exactly those
+rows and writes one audit entry with the same counts and ids.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import reduce
 from operator import or_
 from typing import Any
@@ -43,6 +44,8 @@ from sanlian.core.scoping import NOTHING
 from ..models import (
     Community,
     CommunityAreaPeriod,
+    Household,
+    HouseholdMember,
     Membership,
     Organization,
     OrgKind,
@@ -96,6 +99,7 @@ class Plan:
 
 Rows = Callable[[Plan], Q]
 Repoint = Callable[[Plan, models.QuerySet[Any]], int]
+Notes = Callable[[Plan], list[str]]
 
 
 @dataclass(frozen=True)
@@ -109,6 +113,8 @@ class Follower:
     repoint: Repoint | None = None
     # Registry key; the model's label unless a model needs more than one follower.
     name: str = ""
+    # Warnings for the preview about rows this plan leaves in an odd state.
+    notes: Notes | None = None
 
     @property
     def key(self) -> str:
@@ -227,8 +233,50 @@ def _venue_repoint(plan: Plan, qs: models.QuerySet[Any]) -> int:
     return sum(part.repoint(plan, qs) for part in _VENUE_PARTS if part.repoint is not None)
 
 
+# A household goes where its head goes: with all its members, or (members on both sides of a
+# split) with the head, and the preview names it.
+HOUSEHOLD_NOTE_LIMIT = 20
+
+
+def _split_households(plan: Plan) -> list[str]:
+    if plan.person_ids is None:
+        return []
+    links = HouseholdMember.objects.filter(household__community=plan.source)
+    moving = links.filter(person_id__in=plan.person_ids).values("household_id")
+    staying = links.exclude(person_id__in=plan.person_ids).values("household_id")
+    mixed = (
+        Household.objects.filter(community=plan.source, pk__in=moving)
+        .filter(pk__in=staying)
+        .select_related("head")
+        .order_by("pk")
+    )
+    total = mixed.count()
+    if not total:
+        return []
+    names = [
+        _("%(household)s（随户主划入新社区）") % {"household": h}
+        if h.head_id in plan.person_ids
+        else _("%(household)s（随户主留在原社区）") % {"household": h}
+        for h in mixed[:HOUSEHOLD_NOTE_LIMIT]
+    ]
+    more = _("等 %(n)d 户") % {"n": total} if total > HOUSEHOLD_NOTE_LIMIT else ""
+    return [
+        _(
+            "%(n)d 户家庭的成员分属原社区和新社区，家庭随户主所在社区：%(names)s%(more)s。"
+            "请核对这些家庭的成员。"
+        )
+        % {"n": total, "names": "、".join(names), "more": more}
+    ]
+
+
 register(Follower(gettext_lazy("组织"), Organization, _organizations))
 register(follows_community(Person, label=gettext_lazy("居民"), person_field="pk"))
+register(
+    replace(
+        follows_community(Household, label=gettext_lazy("家庭"), person_field="head"),
+        notes=_split_households,
+    )
+)
 register(follows_union(Membership, "union", label=gettext_lazy("会员"), person_field="person"))
 register(follows_tree(SocialWorker, "organization", label=gettext_lazy("社工")))
 register(follows_tree(Volunteer, "team", label=gettext_lazy("志愿者")))
@@ -303,6 +351,7 @@ class Preview:
 
 def preview(plan: Plan) -> Preview:
     lines = []
+    notes: list[str] = []
     for f in followers():
         ids = (
             f.model._default_manager.filter(f.rows(plan))
@@ -311,7 +360,9 @@ def preview(plan: Plan) -> Preview:
             .distinct()
         )
         lines.append(PreviewLine(f.key, str(f.label), tuple(ids)))
-    return Preview(plan, tuple(lines))
+        if f.notes is not None:
+            notes.extend(f.notes(plan))
+    return Preview(plan, tuple(lines), tuple(notes))
 
 
 def _check_digest(current: Preview, expected: str | None) -> None:
@@ -451,7 +502,7 @@ def community_merge_preview(*, source: Community, target: Community) -> Preview:
         else ()
     )
     result = preview(merge_plan(source, target))
-    return Preview(result.plan, result.lines, notes)
+    return Preview(result.plan, result.lines, (*notes, *result.notes))
 
 
 @transaction.atomic

@@ -88,6 +88,44 @@ def social_worker_leave(*, worker: SocialWorker, left_on: dt.date) -> SocialWork
     return locked
 
 
+# ---- volunteers ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def volunteer_create(
+    *,
+    person: Person,
+    team: Organization,
+    skills: str = "",
+    skills_other: str = "",
+    availability: list[str] | None = None,
+    is_coordinator: bool = False,
+) -> Volunteer:
+    """Register a person as a volunteer of a volunteer team (validated by VolunteerCreateForm;
+    the caller has scoped both through visible_to()). The model audits the new row."""
+    if team.kind != OrgKind.VOLUNTEER_TEAM:
+        raise ValidationError({"team": _("志愿者只能登记在志愿服务队名下")})
+    Person.objects.select_for_update().filter(pk=person.pk).first()
+    existing = Volunteer.objects.select_related("team").filter(person=person).first()
+    if existing is not None:
+        raise ValidationError(
+            {
+                "person": _("%(name)s 已登记为志愿者（%(team)s），不能重复登记。")
+                % {"name": person.name, "team": existing.team.name}
+            }
+        )
+    volunteer = Volunteer(
+        person=person,
+        team=team,
+        skills=skills,
+        skills_other=skills_other,
+        availability=list(availability or []),
+        is_coordinator=is_coordinator,
+    )
+    volunteer.save()
+    return volunteer
+
+
 # ---- volunteer hour logs -------------------------------------------------------------------
 
 

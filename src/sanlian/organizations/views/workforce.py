@@ -29,6 +29,7 @@ from ..forms import (
     SocialWorkerFilterForm,
     SocialWorkerForm,
     SocialWorkerLeaveForm,
+    VolunteerCreateForm,
     VolunteerForm,
     VolunteerHourLogForm,
 )
@@ -242,8 +243,40 @@ def volunteer_list(request: HttpRequest) -> HttpResponse:
         "skills": VOLUNTEER_SKILLS,
         "skill": skill,
         "can_review": user.has_role(*AREA_ROLES),
+        "can_create": user.has_role(*EDITORS),
     }
     return render(request, "organizations/volunteer_list.html", context)
+
+
+@role_required(*EDITORS)
+def volunteer_create(request: HttpRequest) -> HttpResponse:
+    """登记志愿者: a person of the user's area joins a volunteer team of the area."""
+    user = user_of(request)
+    q = (request.POST.get("q") or request.GET.get("q") or "").strip()
+    # Those already volunteers are listed too, with a link to their record instead of a choice.
+    candidates = person_search(user, q).select_related("community", "volunteer__team")
+    form = VolunteerCreateForm(
+        request.POST or None,
+        people=Person.objects.visible_to(user).active(),
+        teams=_teams(user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            volunteer = services.volunteer_create(**form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(
+                request, _("已登记志愿者：%(name)s。") % {"name": volunteer.person.name}
+            )
+            return redirect(volunteer)
+    context = {
+        "form": form,
+        "q": q,
+        "candidates": candidates.order_by("name", "pk")[:50],
+        "chosen": str(form["person"].value() or ""),
+    }
+    return render(request, "organizations/volunteer_create.html", context)
 
 
 @login_required
