@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ninja",
     "sanlian.core",
     "sanlian.organizations",
+    "sanlian.resources",
     "sanlian.insights",
 ]
 
@@ -263,3 +264,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("SANLIAN_LOG_LEVEL", "INFO")},
     "loggers": {"axes": {"level": "WARNING"}},
 }
+
+# 资源联合: a disbursement above this amount (元) needs two different approvers (four-eyes).
+DISBURSEMENT_FOUR_EYES_ABOVE = env("SANLIAN_FOUR_EYES_ABOVE", "50000")

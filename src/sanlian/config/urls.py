@@ -7,5 +7,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("org/", include("sanlian.organizations.urls")),
+    path("res/", include("sanlian.resources.urls")),
     path("", include("sanlian.insights.urls")),
 ]

@@ -1,0 +1,1 @@
+"""资源联合: one module per part (funding, projects, ledger)."""

@@ -1,0 +1,1 @@
+"""funding part of 资源联合."""

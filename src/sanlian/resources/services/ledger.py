@@ -1,0 +1,1 @@
+"""ledger part of 资源联合."""

@@ -1,0 +1,1 @@
+"""projects part of 资源联合."""
