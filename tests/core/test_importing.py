@@ -272,7 +272,7 @@ def test_the_streaming_reader_is_chosen_above_the_fast_reader_limit(
 ) -> None:
     settings.IMPORT_FAST_READER_MAX_BYTES = 0
     path = write_xlsx(tmp_path / "a.xlsx", [["张三"]], HEADERS)
-    assert open_sheet(path).reader == "openpyxl"
+    assert open_sheet(path).reader == "streaming"
 
 
 # ---- headers and rows ----------------------------------------------------------------------
@@ -420,3 +420,20 @@ def test_masked_phone_keeps_the_first_three_and_last_four() -> None:
 
 def test_full_phone_for_those_allowed() -> None:
     assert Disclosure(full_phone=True).phone("13912345678") == "13912345678"
+
+
+def test_a_streamed_sheet_broken_midway_keeps_the_rows_read_and_says_where(
+    tmp_path: Path, settings: Any
+) -> None:
+    settings.IMPORT_FAST_READER_MAX_BYTES = 0  # streamed, as a large file is
+    good = write_xlsx(tmp_path / "a.xlsx", [[f"名{i}", str(i)] for i in range(3000)], HEADERS)
+    broken = tmp_path / "broken.xlsx"
+    with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b"</sheetData>", b"<row r='9999'><c r='A9999'><v>1</v></row>")
+            dst.writestr(item, data)
+    result, ctx = _run(broken, tmp_path)
+    assert "行之后已损坏" in result.file_error
+    assert 0 < result.imported == len(ctx.rows) < 3000

@@ -20,19 +20,36 @@ and the API share their rules), a natural key and a bulk upsert. `run_import` do
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import enum
+import functools
+import os
+import pickle
+import posixpath
+import queue
 import re
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
 import zipfile
+import zlib
+from array import array
 from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, NamedTuple
+from xml.parsers.expat import ExpatError, ParserCreate
 
 from django import forms
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS
-from django.db import transaction
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -50,7 +67,7 @@ else:
     StrOrPromise = str
 
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-DEFAULT_FAST_READER_MAX_BYTES = 10 * 1024 * 1024
+DEFAULT_FAST_READER_MAX_BYTES = 4 * 1024 * 1024
 DEFAULT_BATCH_SIZE = 2000
 INSTRUCTIONS_SHEET = "填写说明"
 # Header search: the header is the first row that names a known column, among the first few
@@ -137,6 +154,12 @@ class ImportSpec:
     roles: frozenset[str] = frozenset()
     instructions: tuple[StrOrPromise, ...] = ()
     batch_size: int = 0  # 0: settings.IMPORT_BATCH_SIZE or 2,000
+    # Derived values of a valid row that need no database (search keys...), computed where
+    # the rows are validated: in the reading process when there is one (see `ref`).
+    prepare_row: Callable[[dict[str, Any]], None] | None = None
+    # "package.module:NAME" of the spec when it is a module-level object: on PostgreSQL its
+    # rows are then read and validated by a second process while this one writes them.
+    ref: str = ""
 
     def column(self, field_name: str) -> Column | None:
         return next((c for c in self.columns if c.field == field_name), None)
@@ -155,22 +178,100 @@ def form_parser(
     """A row parser that validates with a Django form (given the run's context as `context`).
 
     One form per run is bound to each row in turn: building a form deep-copies all its
-    fields, which cost more than the validation itself (about 1 ms a row)."""
+    fields, which cost more than the validation itself (about 1 ms a row). The form is
+    cleaned as `full_clean` does, minus the bound fields a page needs to render it."""
 
     def parse(values: dict[str, Any], context: Any) -> dict[str, Any] | RowErrors:
         state = getattr(context, "__dict__", {})  # the run's context keeps its forms
-        forms_of_run: dict[type[forms.Form], forms.Form] = state.setdefault("_row_forms", {})
-        form = forms_of_run.get(form_class)
-        if form is None:
-            form = forms_of_run[form_class] = form_class(data=values, context=context)  # type: ignore[call-arg]
-        else:
-            form.data = values
-            form._errors = None  # type: ignore[attr-defined]  # full_clean() runs again
-        if form.is_valid():
-            return form.cleaned_data
-        return form_errors(form)
+        cleaners: dict[type[forms.Form], _RowCleaner] = state.setdefault("_row_forms", {})
+        cleaner = cleaners.get(form_class)
+        if cleaner is None:
+            form = form_class(data=values, context=context)  # type: ignore[call-arg]
+            cleaner = cleaners[form_class] = _RowCleaner(form)
+        return cleaner.parse(values)
 
     return parse
+
+
+# Django's own fields whose clean() depends on the value alone: a column's repeated values
+# (a community, 男, 是, a date) are cleaned once. Errors are not remembered.
+_PURE_FIELDS = frozenset(
+    {
+        forms.CharField,
+        forms.ChoiceField,
+        forms.DateField,
+        forms.NullBooleanField,
+        forms.BooleanField,
+        forms.IntegerField,
+    }
+)
+_KNOWN_VALUES = 4096  # per field and run
+
+
+class _RowCleaner:
+    """`Form.full_clean` for one row after another: the same fields, `clean_<name>` methods,
+    `clean()` and errors, in the same order, without building a BoundField per field and
+    row (a third of the time of a row). A form with a field that needs its bound field (a
+    file, a disabled field) or its own cleaning loop is cleaned by Django as it is."""
+
+    def __init__(self, form: forms.Form) -> None:
+        self.form = form
+        form_type = type(form)
+        self.quick = (
+            not form.files
+            and not form.empty_permitted
+            and form_type.full_clean is forms.BaseForm.full_clean
+            and form_type._clean_fields is forms.BaseForm._clean_fields  # type: ignore[attr-defined]
+            and all(
+                not field.disabled
+                and type(field)._clean_bound_field is forms.Field._clean_bound_field  # type: ignore[attr-defined]
+                for field in form.fields.values()
+            )
+        )
+        self.plan: list[tuple[Any, ...]] = [
+            (
+                name,
+                field.clean,
+                field.widget.value_from_datadict,
+                form.add_prefix(name),
+                getattr(form, f"clean_{name}", None),
+                {} if type(field) in _PURE_FIELDS else None,
+            )
+            for name, field in form.fields.items()
+        ]
+
+    def parse(self, values: dict[str, Any]) -> dict[str, Any] | RowErrors:
+        form = self.form
+        form.data = values
+        if not self.quick:
+            form._errors = None  # type: ignore[attr-defined]  # full_clean() runs again
+            return form.cleaned_data if form.is_valid() else form_errors(form)
+        form._errors = ErrorDict(renderer=form.renderer)  # type: ignore[attr-defined]
+        cleaned: dict[str, Any] = {}
+        form.cleaned_data = cleaned
+        files = form.files
+        for name, clean, value_of, html_name, clean_method, known in self.plan:
+            try:
+                value = value_of(values, files, html_name)
+                if known is None:
+                    cleaned[name] = clean(value)
+                else:
+                    key = (value.__class__, value)
+                    try:
+                        cleaned[name] = known[key]
+                    except KeyError:
+                        cleaned[name] = known_value = clean(value)
+                        if len(known) < _KNOWN_VALUES:
+                            known[key] = known_value
+                    except TypeError:  # a value that cannot be a key
+                        cleaned[name] = clean(value)
+                if clean_method is not None:
+                    cleaned[name] = clean_method()
+            except ValidationError as exc:
+                form.add_error(name, exc)
+        form._clean_form()  # type: ignore[attr-defined]
+        form._post_clean()  # type: ignore[attr-defined]
+        return form_errors(form) if form._errors else form.cleaned_data  # type: ignore[attr-defined]
 
 
 def form_errors(form: forms.BaseForm) -> RowErrors:
@@ -270,7 +371,7 @@ def open_sheet(path: Path) -> Sheet:
         getattr(settings, "IMPORT_FAST_READER_MAX_BYTES", DEFAULT_FAST_READER_MAX_BYTES)
     )
     if fmt == "xlsx" and size > fast_limit:
-        return _open_openpyxl(path)
+        return _open_streaming(path)
     return _open_calamine(path)
 
 
@@ -291,37 +392,457 @@ def _open_calamine(path: Path) -> Sheet:
     return Sheet(rows=iter(sheet.iter_rows()), total=end[0] + 1 if end else 0, reader="calamine")
 
 
-def _open_openpyxl(path: Path) -> Sheet:
-    from xml.etree.ElementTree import ParseError
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
-    broken = (zipfile.BadZipFile, InvalidFileException, ParseError, KeyError, ValueError, OSError)
-    # A file object: openpyxl refuses a path whose name does not end in .xlsx.
-    fh = open(path, "rb")  # noqa: SIM115 - closed when the rows are read or on error
+def _open_streaming(path: Path) -> Sheet:
+    """An xlsx read as it is parsed (expat over the zip member): memory does not depend on
+    the number of rows. Values as openpyxl's read-only mode gives them (its number-format
+    rules for dates); shared strings are kept as UTF-8 in one buffer, spilled to a temporary
+    file when large."""
     try:
-        wb = load_workbook(fh, read_only=True, data_only=True)
-        ws = wb.worksheets[_data_sheet_index(wb.sheetnames)]
-        total = ws.max_row or 0
-    except broken:
-        fh.close()
+        reader = _XlsxStream(path)
+    except _BROKEN_XLSX:
         raise ImportFileError(_("文件已损坏，无法作为Excel表格打开。")) from None
+    return Sheet(rows=reader.rows(), total=reader.total, reader="streaming")
 
-    def rows() -> Iterator[Sequence[Any]]:
+
+_MAIN_NAMESPACES = (
+    "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
+    "http://purl.oclc.org/ooxml/spreadsheetml/main",  # strict Open XML
+)
+_REL_NAMESPACES = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
+    "http://purl.oclc.org/ooxml/officeDocument/relationships",
+)
+_PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
+# expat with namespace_separator "}" names an element "<namespace>}<local name>".
+_ROW, _C, _V, _IS, _T, _RPH, _DIMENSION, _SHEET_DATA = range(8)
+_SHEET_TAGS = {
+    f"{ns}}}{local}": code
+    for ns in _MAIN_NAMESPACES
+    for local, code in (
+        ("row", _ROW),
+        ("c", _C),
+        ("v", _V),
+        ("is", _IS),
+        ("t", _T),
+        ("rPh", _RPH),
+        ("dimension", _DIMENSION),
+        ("sheetData", _SHEET_DATA),
+    )
+}
+_CHUNK = 1 << 16
+_BROKEN_XLSX = (
+    zipfile.BadZipFile,
+    ExpatError,
+    KeyError,
+    IndexError,
+    ValueError,
+    OSError,
+    EOFError,
+    zlib.error,
+)
+_DIGITS = "0123456789"
+
+
+def _column_number(letters: str) -> int:
+    number = 0
+    for ch in letters.upper():
+        number = number * 26 + ord(ch) - 64
+    return number
+
+
+def _parse_xml(
+    stream: IO[bytes],
+    start: Callable[..., None],
+    end: Callable[[str], None] | None = None,
+    text: Callable[[str], None] | None = None,
+) -> None:
+    parser = ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.StartElementHandler = start
+    if end is not None:
+        parser.EndElementHandler = end
+    if text is not None:
+        parser.CharacterDataHandler = text
+    while chunk := stream.read(_CHUNK):
+        parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+def _local(name: str) -> str:
+    return name.rpartition("}")[2]
+
+
+class _SharedStrings:
+    """The workbook's shared-strings table: UTF-8 in one buffer and the end offsets in an
+    array (a fraction of a list of str), moved to a temporary file beyond SPILL_BYTES."""
+
+    SPILL_BYTES = 8 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._file: Any = None
+        self._ends = array("Q")
+        self._size = 0
+        self.get = functools.lru_cache(maxsize=4096)(self._read)
+
+    def add(self, text: str) -> None:
+        data = text.encode()
+        if self._file is None:
+            self._buffer += data
+            if len(self._buffer) > self.SPILL_BYTES:
+                self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+                self._file.write(self._buffer)
+                self._buffer = bytearray()
+        else:
+            self._file.write(data)
+        self._size += len(data)
+        self._ends.append(self._size)
+
+    def finish(self) -> None:
+        if self._file is not None:
+            self._file.flush()
+
+    def _read(self, index: int) -> str:
+        start = self._ends[index - 1] if index else 0
+        end = self._ends[index]  # IndexError: a cell names a string that does not exist
+        if self._file is None:
+            return self._buffer[start:end].decode()
+        return os.pread(self._file.fileno(), end - start, start).decode()
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+
+
+class _XlsxStream:
+    def __init__(self, path: Path) -> None:
+        from openpyxl.utils.datetime import MAC_EPOCH, WINDOWS_EPOCH
+
+        self.zf = zipfile.ZipFile(path)
+        try:
+            workbook = self._workbook_part()
+            sheets, date1904 = self._sheets(workbook)
+            rels = self._relationships(workbook)
+            names = [name for name, state, _rid in sheets if state == "visible"] or [
+                name for name, _state, _rid in sheets
+            ]
+            if not names:
+                raise KeyError("no worksheet")
+            wanted = names[_data_sheet_index(names)]
+            rid = next(rid for name, _state, rid in sheets if name == wanted)
+            self.sheet_part = rels[rid][0]
+            self.epoch = MAC_EPOCH if date1904 else WINDOWS_EPOCH
+            self.date_styles, self.timedelta_styles = self._date_styles(rels)
+            self.strings = self._shared_strings(rels)
+            self.total = self._dimension()
+        except BaseException:
+            self.zf.close()
+            raise
+
+    # -- the workbook's parts --
+
+    def _workbook_part(self) -> str:
+        try:
+            for rel in self._rels_of("").values():
+                if rel[1].endswith("/officeDocument"):
+                    return rel[0]
+        except KeyError:
+            pass
+        return "xl/workbook.xml"
+
+    def _rels_of(self, part: str) -> dict[str, tuple[str, str]]:
+        """Id -> (part name, relationship type) of a part's relationships."""
+        folder, _sep, name = part.rpartition("/")
+        rels_part = f"{folder}/_rels/{name}.rels" if folder else f"_rels/{name}.rels"
+        out: dict[str, tuple[str, str]] = {}
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            if _local(tag) == "Relationship" and attrs.get("TargetMode") != "External":
+                target = attrs.get("Target", "")
+                if target.startswith("/"):
+                    resolved = target.lstrip("/")
+                else:
+                    resolved = posixpath.normpath(posixpath.join(folder, target))
+                out[attrs.get("Id", "")] = (resolved, attrs.get("Type", ""))
+
+        with self.zf.open(rels_part) as fh:
+            _parse_xml(fh, start)
+        return out
+
+    def _relationships(self, workbook: str) -> dict[str, tuple[str, str]]:
+        try:
+            rels = self._rels_of(workbook)
+        except KeyError:
+            rels = {}
+        self.workbook = workbook
+        return rels
+
+    def _sheets(self, workbook: str) -> tuple[list[tuple[str, str, str]], bool]:
+        sheets: list[tuple[str, str, str]] = []
+        date1904 = [False]
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            local = _local(tag)
+            if local == "sheet":
+                rid = next((v for k, v in attrs.items() if k.endswith("}id")), "")
+                sheets.append((attrs.get("name", ""), attrs.get("state", "visible"), rid))
+            elif local == "workbookPr":
+                date1904[0] = attrs.get("date1904", "").lower() in ("1", "true")
+
+        with self.zf.open(workbook) as fh:
+            _parse_xml(fh, start)
+        return sheets, date1904[0]
+
+    def _part_of_type(self, rels: dict[str, tuple[str, str]], kind: str) -> str | None:
+        for part, rel_type in rels.values():
+            if rel_type.endswith("/" + kind):
+                return part
+        return None
+
+    def _date_styles(self, rels: dict[str, tuple[str, str]]) -> tuple[set[int], set[int]]:
+        """The cell styles (xf indexes) whose number format is a date or a duration, by
+        openpyxl's rules."""
+        from openpyxl.styles.numbers import (
+            builtin_format_code,
+            is_date_format,
+            is_timedelta_format,
+        )
+
+        part = self._part_of_type(rels, "styles")
+        if part is None or part not in self.zf.NameToInfo:
+            return set(), set()
+        custom: dict[int, str] = {}
+        xf_formats: list[int] = []
+        in_cell_xfs = [False]
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            local = _local(tag)
+            if local == "numFmt":
+                custom[int(attrs.get("numFmtId", "0"))] = attrs.get("formatCode", "")
+            elif local == "cellXfs":
+                in_cell_xfs[0] = True
+            elif local == "xf" and in_cell_xfs[0]:
+                xf_formats.append(int(attrs.get("numFmtId", "0")))
+
+        def end(tag: str) -> None:
+            if _local(tag) == "cellXfs":
+                in_cell_xfs[0] = False
+
+        with self.zf.open(part) as fh:
+            _parse_xml(fh, start, end)
+        dates: set[int] = set()
+        durations: set[int] = set()
+        for index, fmt_id in enumerate(xf_formats):
+            fmt = custom[fmt_id] if fmt_id in custom else builtin_format_code(fmt_id)
+            if is_date_format(fmt):
+                dates.add(index)
+            if is_timedelta_format(fmt):
+                durations.add(index)
+        return dates, durations
+
+    def _shared_strings(self, rels: dict[str, tuple[str, str]]) -> _SharedStrings:
+        strings = _SharedStrings()
+        part = self._part_of_type(rels, "sharedStrings")
+        if part is None or part not in self.zf.NameToInfo:
+            return strings
+        # <si> holds <t>, or runs <r><t>…</t></r>; phonetic runs <rPh> are not the text.
+        SI, T, RPH = "si", "t", "rPh"
+        buf: list[str] = []
+        state = {"si": False, "t": False, "rph": False}
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            local = _local(tag)
+            if local == SI:
+                buf.clear()
+                state["si"] = True
+            elif local == T:
+                state["t"] = state["si"] and not state["rph"]
+            elif local == RPH:
+                state["rph"] = True
+
+        def end(tag: str) -> None:
+            local = _local(tag)
+            if local == SI:
+                strings.add("".join(buf))
+                state["si"] = False
+            elif local == T:
+                state["t"] = False
+            elif local == RPH:
+                state["rph"] = False
+
+        def text(data: str) -> None:
+            if state["t"]:
+                buf.append(data)
+
+        try:
+            with self.zf.open(part) as fh:
+                _parse_xml(fh, start, end, text)
+        except BaseException:
+            strings.close()
+            raise
+        strings.finish()
+        return strings
+
+    def _dimension(self) -> int:
+        """Rows in the sheet as its <dimension> says (0 if it does not)."""
+        found: list[str] = []
+
+        class Done(Exception):
+            pass
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            code = _SHEET_TAGS.get(tag)
+            if code == _DIMENSION:
+                found.append(attrs.get("ref", ""))
+                raise Done
+            if code == _SHEET_DATA:
+                raise Done
+
+        try:
+            with self.zf.open(self.sheet_part) as fh:
+                _parse_xml(fh, start)
+        except Done:
+            pass
+        last = found[0].rpartition(":")[2] if found else ""
+        digits = last.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz$").replace(
+            "$", ""
+        )
+        return int(digits) if digits.isdigit() else 0
+
+    # -- the rows --
+
+    def rows(self) -> Iterator[Sequence[Any]]:
         number = 0
         try:
-            for number, row in enumerate(ws.iter_rows(values_only=True), start=1):  # noqa: B007
+            for number, row in enumerate(self._rows(), start=1):  # noqa: B007
                 yield row
-        except broken:
+        except _BROKEN_XLSX:
             raise ImportFileError(
                 _("文件在第 %(row)d 行之后已损坏，无法继续读取。") % {"row": number}
             ) from None
         finally:
-            wb.close()
-            fh.close()
+            self.strings.close()
+            self.zf.close()
 
-    return Sheet(rows=rows(), total=total, reader="openpyxl")
+    def _rows(self) -> Iterator[Sequence[Any]]:
+        from openpyxl.utils.datetime import from_excel, from_ISO8601
+
+        tags = _SHEET_TAGS
+        strings = self.strings.get
+        date_styles, timedelta_styles, epoch = self.date_styles, self.timedelta_styles, self.epoch
+        columns: dict[str, int] = {}
+        done: list[list[Any]] = []  # rows completed by the last chunk
+        cells: list[Any] = []
+        buf: list[str] = []
+        row_number = 0
+        column = 0
+        kind = "n"
+        style = ""
+        collecting = False  # inside the <v> of a cell, or the <t> of an inline string
+        inline = False
+        in_is = False
+        has_is = False
+        in_rph = False
+
+        def start(tag: str, attrs: dict[str, str]) -> None:
+            nonlocal row_number, column, kind, style, collecting, inline, in_is, has_is, in_rph
+            code = tags.get(tag)
+            if code == _C:
+                kind = attrs.get("t", "n")
+                style = attrs.get("s", "")
+                ref = attrs.get("r")
+                if ref:
+                    letters = ref.rstrip(_DIGITS)
+                    col = columns.get(letters)
+                    if col is None:
+                        col = columns[letters] = _column_number(letters)
+                    column = col
+                else:
+                    column += 1
+                inline = kind == "inlineStr"
+                has_is = False
+                buf.clear()
+            elif code == _V:
+                collecting = not inline
+            elif code == _T:
+                collecting = in_is and not in_rph
+            elif code == _ROW:
+                ref = attrs.get("r")
+                number = int(ref) if ref else row_number + 1
+                while row_number + 1 < number:  # rows the file leaves out are empty rows
+                    row_number += 1
+                    done.append([])
+                row_number = number
+                column = 0
+            elif code == _IS:
+                in_is = True
+                has_is = True
+            elif code == _RPH:
+                in_rph = True
+
+        def end(tag: str) -> None:
+            nonlocal cells, collecting, in_is, in_rph
+            code = tags.get(tag)
+            if code == _C:
+                value: Any
+                if inline:
+                    value = "".join(buf) if has_is else None
+                else:
+                    text = "".join(buf) or None
+                    value = text
+                    if text is None:
+                        pass
+                    elif kind == "n":
+                        value = (
+                            float(text) if "." in text or "E" in text or "e" in text else int(text)
+                        )
+                        if style and int(style) in date_styles:
+                            try:
+                                value = from_excel(
+                                    value, epoch, timedelta=int(style) in timedelta_styles
+                                )
+                            except (OverflowError, ValueError):
+                                value = "#VALUE!"
+                    elif kind == "s":
+                        value = strings(int(text))
+                    elif kind == "b":
+                        value = bool(int(text))
+                    elif kind == "d":
+                        value = from_ISO8601(text)
+                width = len(cells)
+                if column == width + 1:
+                    cells.append(value)
+                elif column > width:
+                    cells.extend([None] * (column - width - 1))
+                    cells.append(value)
+                elif column >= 1:
+                    cells[column - 1] = value
+            elif code in (_V, _T):
+                collecting = False
+            elif code == _ROW:
+                done.append(cells)
+                cells = []
+            elif code == _IS:
+                in_is = False
+            elif code == _RPH:
+                in_rph = False
+
+        def text(data: str) -> None:
+            if collecting:
+                buf.append(data)
+
+        parser = ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = text
+        with self.zf.open(self.sheet_part) as fh:
+            while chunk := fh.read(_CHUNK):
+                parser.Parse(chunk, False)
+                yield from done
+                done.clear()
+            parser.Parse(b"", True)
+            yield from done
 
 
 # ---- normalising cells ---------------------------------------------------------------------
@@ -466,6 +987,66 @@ def normalise_cell(value: Any, column: Column) -> Any:
             % {"value": text, "choices": "、".join(label for _v, label in column.choices)}
         )
     return text
+
+
+def cell_normaliser(column: Column) -> Callable[[Any], Any]:
+    """`normalise_cell` for one column, the common cells (text, a date) taken without going
+    through every kind: an import calls it for each cell of each row."""
+    kind = column.kind
+    empty_value = None if kind in (ColumnKind.DATE, ColumnKind.BOOL) else ""
+    empty_chars = _BLANKS + "\u200b\ufeff"
+
+    def general(value: Any) -> Any:
+        return normalise_cell(value, column)
+
+    if kind == ColumnKind.TEXT:
+
+        def text(value: Any) -> Any:
+            if type(value) is str:
+                return clean_text(value) if value.strip(empty_chars) else empty_value
+            return normalise_cell(value, column)
+
+        return text
+    if kind in (ColumnKind.CODE, ColumnKind.RESIDENT_ID):
+
+        def code(value: Any) -> Any:
+            if type(value) is str:
+                if not value.strip(empty_chars):
+                    return empty_value
+                cleaned = clean_text(value, fold_ascii=True)
+                if not _SCIENTIFIC.match(cleaned):
+                    return cleaned
+            return normalise_cell(value, column)
+
+        return code
+    if kind == ColumnKind.CHOICE:
+        # The first (stored value, label) that matches wins, as in normalise_cell.
+        stored_of: dict[str, str] = {}
+        for stored, label in reversed((*column.choices, *column.synonyms)):
+            stored_of[label.lower()] = stored
+            stored_of[stored.lower()] = stored
+
+        def choice(value: Any) -> Any:
+            if type(value) is str:
+                if not value.strip(empty_chars):
+                    return empty_value
+                found = stored_of.get(clean_text(value).lower())
+                if found is not None:
+                    return found
+            return normalise_cell(value, column)
+
+        return choice
+    if kind == ColumnKind.DATE:
+
+        def date(value: Any) -> Any:
+            if type(value) is dt.datetime:
+                return value.date()
+            if type(value) is dt.date:
+                return value
+            return normalise_cell(value, column)
+
+        return date
+    return general
 
 
 # ---- the header ----------------------------------------------------------------------------
@@ -644,44 +1225,152 @@ class ImportResult:
         }
 
 
+class _RowChecker:
+    """The reading side of an import: a row's cells normalised and parsed by the spec (in
+    this process, or in the reading process of `_ChildRows`)."""
+
+    def __init__(self, spec: ImportSpec, context: Any, header: Header) -> None:
+        self.spec = spec
+        self.context = context
+        self.positions = list(header.positions.items())
+        self.examples = {c.field: c.example for c in spec.columns if c.example}
+        self.normalisers = {c.field: cell_normaliser(c) for c in spec.columns}
+        self.empty = {
+            c.field: None if c.kind in (ColumnKind.DATE, ColumnKind.BOOL) else ""
+            for c in spec.columns
+        }
+
+    def check(self, cells: Sequence[Any]) -> tuple[dict[str, Any] | None, RowErrors] | None:
+        """(the parsed row or None, its problems), or None for a row that is not data (empty,
+        or the template's example row left as it was)."""
+        if all(_is_empty(c) for c in cells):
+            return None
+        width = len(cells)
+        raw = {f: cells[p] if p < width else None for f, p in self.positions}
+        if self.examples and self._is_example(raw):
+            return None
+        values = dict(self.empty)
+        errors: RowErrors = []
+        normalisers = self.normalisers
+        for fname, value in raw.items():
+            try:
+                values[fname] = normalisers[fname](value)
+            except CellError as exc:
+                errors.append((fname, str(exc)))
+        parsed = self.spec.parse_row(values, self.context)
+        if isinstance(parsed, list):
+            bad = {f for f, _r in errors}
+            return None, errors + [(f, r) for f, r in parsed if f not in bad or not f]
+        if errors:
+            return None, errors
+        if self.spec.prepare_row is not None:
+            self.spec.prepare_row(parsed)
+        return parsed, errors
+
+    def _is_example(self, raw: dict[str, Any]) -> bool:
+        compared = [f for f in self.examples if f in raw]
+        if len(compared) < max(2, len(self.examples) // 2):
+            return False
+        return all(clean_text(display(raw[f])) == self.examples[f] for f in compared)
+
+
+# A checked row: its number, its cells as read, the parsed row (None if it has problems) and
+# its problems.
+Checked = tuple[int, Sequence[Any], dict[str, Any] | None, RowErrors]
+
+
+class _LocalRows:
+    """Rows read and checked in this process."""
+
+    def __init__(self, spec: ImportSpec, context: Any, path: Path) -> None:
+        self.spec, self.context, self.path = spec, context, path
+        self.last = 0
+
+    def open(self) -> tuple[Header, str, int]:
+        sheet = open_sheet(self.path)
+        header = find_header(sheet.rows, self.spec)
+        self.sheet, self.checker = sheet, _RowChecker(self.spec, self.context, header)
+        self.last = header.row_number
+        return header, sheet.reader, sheet.total
+
+    def rows(self) -> Iterator[Checked]:
+        check = self.checker.check
+        for number, cells in enumerate(self.sheet.rows, start=self.last + 1):
+            self.last = number
+            checked = check(cells)
+            if checked is not None:
+                yield number, cells, *checked
+
+    def close(self) -> None:
+        pass
+
+
 class _Runner:
     def __init__(
         self, spec: ImportSpec, user: User | None, run: TaskRun | None, report_path: Path
     ) -> None:
         self.spec = spec
+        self.user = user
         self.run = run
         self.report_path = report_path
         self.context = spec.make_context(user, run)
         self.checkpoint = Checkpoint.of(run)
+        # What an earlier attempt committed (the checkpoint itself moves on as batches commit).
+        self.resumed_row = self.checkpoint.row
+        self.resumed_rejected = dict(self.checkpoint.rejected)
         self.result = ImportResult(kind=spec.kind, resumed_from_row=self.checkpoint.row)
         self.batch: list[Row] = []
+        self.batch_size = spec.effective_batch_size()
         self.seen: dict[str, dict[Hashable, int]] = {}
         self.report = ErrorReport(None)
         self.total = 0
-        self.examples = {c.field: c.example for c in spec.columns if c.example}
-        self.columns = {c.field: c for c in spec.columns}
+        self.writer: _BatchWriter | None = None
+        self.in_flight: tuple[list[Row], Future[BatchOutcome]] | None = None
+        # Problems found while a batch is being written: reported after that batch's own,
+        # so that the error report lists them in the order a one-thread run finds them.
+        self.held: list[tuple[int, RowErrors, Sequence[Any]]] = []
 
     def execute(self, path: Path) -> ImportResult:
+        aside = _writes_aside()
+        source: _LocalRows | _ChildRows = (
+            _ChildRows(self.spec, self.user, self.run, path)
+            if aside and self.spec.ref
+            else _LocalRows(self.spec, self.context, path)
+        )
         try:
-            sheet = open_sheet(path)
-            self.result.reader = sheet.reader
-            self.total = sheet.total
-            header = find_header(sheet.rows, self.spec)
-        except ImportFileError as exc:
-            self.result.file_error = str(exc)
-            return self.result
-        self.report = ErrorReport(header)
-        self.result.ignored_columns = list(header.ignored)
-        self._progress(header.row_number, header)
-        number = header.row_number
-        for number, cells in enumerate(sheet.rows, start=header.row_number + 1):
-            self._row(number, cells, header)
-            if len(self.batch) >= self.spec.effective_batch_size():
+            try:
+                header, self.result.reader, self.total = source.open()
+            except ImportFileError as exc:
+                self.result.file_error = str(exc)
+                return self.result
+            self.report = ErrorReport(header)
+            self.result.ignored_columns = list(header.ignored)
+            self._progress(header.row_number, header)
+            reported = header.row_number
+            self.writer = _BatchWriter() if aside else None
+            try:
+                try:
+                    for number, cells, parsed, errors in source.rows():
+                        self._take(number, cells, parsed, errors)
+                        if len(self.batch) >= self.batch_size:
+                            self._flush(header)
+                            reported = number
+                        elif number - reported >= PROGRESS_EVERY_ROWS:
+                            self._progress(number, header)
+                            reported = number
+                except ImportFileError as exc:
+                    # Broken after some rows (a streamed file): the good rows read so far are
+                    # kept, and the message says where it broke; a re-run of the mended file
+                    # updates them and adds the rest.
+                    self.result.file_error = str(exc)
                 self._flush(header)
-            elif number % PROGRESS_EVERY_ROWS == 0:
-                self._progress(number, header)
-        self._flush(header)
-        self._progress(number, header)
+                self._wait(header)
+            finally:
+                if self.writer is not None:
+                    self.writer.close()  # after the batch in flight, if any, is written
+        finally:
+            source.close()
+        self._progress(source.last, header)
         self.result.imported = self.checkpoint.imported
         self.result.updated = self.checkpoint.updated
         self.result.rejected = len(self.report.rows)
@@ -689,43 +1378,20 @@ class _Runner:
             self.result.error_report = self.report_path.name
         return self.result
 
-    def _row(self, number: int, cells: Sequence[Any], header: Header) -> None:
-        if all(_is_empty(c) for c in cells):
-            return
-        raw = {f: cells[p] if p < len(cells) else None for f, p in header.positions.items()}
-        if self._is_example(raw):
-            return  # the template's example row, left as it was
+    def _take(
+        self,
+        number: int,
+        cells: Sequence[Any],
+        parsed: dict[str, Any] | None,
+        errors: RowErrors,
+    ) -> None:
         self.result.rows += 1
-        values: dict[str, Any] = {}
-        errors: RowErrors = []
-        for fname, value in raw.items():
-            col = self.columns[fname]
-            try:
-                values[fname] = normalise_cell(value, col)
-            except CellError as exc:
-                errors.append((fname, str(exc)))
-                values[fname] = None if col.kind in (ColumnKind.DATE, ColumnKind.BOOL) else ""
-        for col in self.spec.columns:
-            values.setdefault(
-                col.field, None if col.kind in (ColumnKind.DATE, ColumnKind.BOOL) else ""
-            )
-        parsed = self.spec.parse_row(values, self.context)
-        if isinstance(parsed, list):
-            bad = {f for f, _r in errors}
-            errors += [(f, r) for f, r in parsed if f not in bad or not f]
-        if not errors and isinstance(parsed, dict):
+        if parsed is not None and not errors:
             errors = self._duplicates(number, parsed)
-        if errors:
+        if errors or parsed is None:
             self._reject(number, errors, cells)
             return
-        assert isinstance(parsed, dict)
         self.batch.append(Row(number, parsed, cells))
-
-    def _is_example(self, raw: dict[str, Any]) -> bool:
-        compared = [f for f in self.examples if f in raw]
-        if len(compared) < max(2, len(self.examples) // 2):
-            return False
-        return all(clean_text(display(raw[f])) == self.examples[f] for f in compared)
 
     def _duplicates(self, number: int, data: dict[str, Any]) -> RowErrors:
         checks: list[tuple[str, Hashable]] = [(self.spec.key_field, self.spec.natural_key(data))]
@@ -748,6 +1414,11 @@ class _Runner:
 
     def _reject(self, number: int, errors: RowErrors, cells: Sequence[Any]) -> None:
         self.report.rows.add(number)
+        if self.in_flight is not None:
+            self.held.append((number, errors, cells))
+            if len(self.held) >= self.batch_size:
+                self._wait(None)  # bounded: a file of bad rows waits for the writer
+            return
         for fname, reason in errors:
             self.report.add(number, self.spec.column(fname), reason, cells)
 
@@ -757,16 +1428,23 @@ class _Runner:
         rows, self.batch = self.batch, []
         # Rows an earlier attempt committed: their counts are in the checkpoint already.
         for row in rows:
-            if row.number <= self.checkpoint.row:
-                for fname, reason in self.checkpoint.rejected.get(str(row.number), []):
+            if row.number <= self.resumed_row:
+                for fname, reason in self.resumed_rejected.get(str(row.number), []):
                     self._reject(row.number, [(fname, reason)], row.cells)
-        batch = [row for row in rows if row.number > self.checkpoint.row]
+        batch = [row for row in rows if row.number > self.resumed_row]
         if not batch:
             return
-        last = batch[-1].number
+        self._wait(header)  # batches are written one after another, in order
+        if self.writer is None:
+            self._report(batch, self._write(batch), header)
+        else:
+            self.in_flight = (batch, self.writer.submit(self._write, batch))
+
+    def _write(self, batch: list[Row]) -> BatchOutcome:
+        """Upsert one batch and record the checkpoint, in one transaction."""
         with transaction.atomic():
             outcome = self.spec.upsert(batch, self.context)
-            self.checkpoint.row = last
+            self.checkpoint.row = batch[-1].number
             self.checkpoint.imported += outcome.imported
             self.checkpoint.updated += outcome.updated
             for number, fname, reason in outcome.rejected:
@@ -778,10 +1456,27 @@ class _Runner:
                 result["checkpoint"] = self.checkpoint.as_dict()
                 self.run.result = result
                 TaskRun.objects.filter(pk=self.run.pk).update(result=result)
+        _forget_queries()
+        return outcome
+
+    def _wait(self, header: Header | None) -> None:
+        """Report the batch in flight once it is written, then what was held meanwhile."""
+        if self.in_flight is None:
+            return
+        batch, written = self.in_flight
+        outcome = written.result()  # the writer's exception, if any, is raised here
+        self.in_flight = None
+        self._report(batch, outcome, header)
+        held, self.held = self.held, []
+        for number, errors, cells in held:
+            self._reject(number, errors, cells)
+
+    def _report(self, batch: list[Row], outcome: BatchOutcome, header: Header | None) -> None:
         cells_of = {row.number: row.cells for row in batch}
         for number, fname, reason in outcome.rejected:
             self._reject(number, [(fname, reason)], cells_of.get(number, ()))
-        self._progress(last, header)
+        if header is not None:
+            self._progress(batch[-1].number, header)
 
     def _progress(self, number: int, header: Header) -> None:
         if self.run is None:
@@ -796,6 +1491,304 @@ class _Runner:
             total,
             _("已处理 %(done)d / %(total)d 行") % {"done": done, "total": total},
         )
+
+
+def _writes_aside() -> bool:
+    """Whether this run writes its batches on a thread of its own (and, for a spec with a
+    `ref`, reads its rows in a second process): on PostgreSQL, outside a transaction (another
+    connection would not see the caller's uncommitted rows). SQLite has one writer."""
+    conn = transaction.get_connection()
+    return conn.vendor == "postgresql" and not conn.in_atomic_block
+
+
+class _BatchWriter:
+    """Writes the batches of a run on a thread of its own (and its own database connection):
+    the database writes batch N while this thread reads batch N+1. Batches are still written
+    one at a time and in order, each in its own transaction with its checkpoint."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+
+    def submit(
+        self, fn: Callable[[list[Row]], BatchOutcome], batch: list[Row]
+    ) -> Future[BatchOutcome]:
+        # The caller's context (audit actor, language) goes along with the batch.
+        return self.pool.submit(contextvars.copy_context().run, fn, batch)
+
+    def close(self) -> None:
+        try:
+            self.pool.submit(connections.close_all).result()  # the writer's own connection
+        finally:
+            self.pool.shutdown(wait=True)
+
+
+def _forget_queries() -> None:
+    """With DEBUG on, Django keeps the text of every query (a batch's INSERTs are megabytes):
+    drop them after each batch, unless a test captures queries on purpose."""
+    conn = transaction.get_connection()
+    if settings.DEBUG and not conn.force_debug_cursor:
+        conn.queries_log.clear()
+
+
+# ---- reading in a second process -----------------------------------------------------------
+
+# Rows go from the reading process in messages of this many; each message is one pickle.
+_MESSAGE_ROWS = 500
+# Messages received ahead of the rows being taken: the reading process goes on while this one
+# waits for a batch to be written, and memory stays bounded (8 × 500 rows).
+_MESSAGES_AHEAD = 8
+# Settings the reading process takes from this one (a test or a caller may have changed them).
+_CHILD_SETTINGS = (
+    "DATA_DIR",
+    "FIELD_ENCRYPTION_KEY",
+    "IMPORT_MAX_BYTES",
+    "IMPORT_FAST_READER_MAX_BYTES",
+    "USE_TZ",
+    "TIME_ZONE",
+)
+_CHILD_MAIN = "from sanlian.core.importing import _child_main; _child_main()"
+
+
+class _ModelRef(NamedTuple):
+    """A model instance of a parsed row, as it travels between the processes: the rows refer
+    to what the database holds (communities, unions), which the other process loads itself."""
+
+    label: str
+    pk: Any
+
+
+def _sendable(item: Checked) -> Checked:
+    number, cells, parsed, errors = item
+    if parsed is not None:
+        parsed = {
+            k: _ModelRef(v._meta.label, v.pk)
+            if isinstance(v, models.Model) and v.pk is not None
+            else v
+            for k, v in parsed.items()
+        }
+    return number, cells, parsed, errors
+
+
+class _Instances:
+    """The model instances rows refer to, loaded once each (a bounded number is kept)."""
+
+    KEPT = 4096
+
+    def __init__(self) -> None:
+        self.loaded: dict[_ModelRef, models.Model] = {}
+
+    def received(self, items: list[Checked]) -> Iterator[Checked]:
+        """The rows of one message, their references replaced by instances (those not yet
+        loaded are fetched together, one query per model)."""
+        refs = {
+            v
+            for _n, _c, parsed, _e in items
+            if parsed is not None
+            for v in parsed.values()
+            if type(v) is _ModelRef
+        }
+        self._load([r for r in refs if r not in self.loaded])
+        for number, cells, parsed, errors in items:
+            if parsed is not None:
+                for k, v in parsed.items():
+                    if type(v) is _ModelRef:
+                        parsed[k] = self.loaded[v]
+            yield number, cells, parsed, errors
+
+    def _load(self, refs: list[_ModelRef]) -> None:
+        if not refs:
+            return
+        from django.apps import apps
+
+        if len(self.loaded) + len(refs) > self.KEPT:
+            self.loaded.clear()
+        by_label: dict[str, list[Any]] = {}
+        for ref in refs:
+            by_label.setdefault(ref.label, []).append(ref.pk)
+        for label, pks in by_label.items():
+            found = apps.get_model(label)._base_manager.in_bulk(pks)
+            for pk in pks:
+                # A row naming something deleted meanwhile fails as a lookup would.
+                self.loaded[_ModelRef(label, pk)] = found[pk]
+
+
+def _spec_named(ref: str) -> ImportSpec:
+    import importlib
+
+    module, _sep, name = ref.partition(":")
+    spec = getattr(importlib.import_module(module), name)
+    assert isinstance(spec, ImportSpec), ref
+    return spec
+
+
+class _ChildRows:
+    """Rows read and checked by a second process (`_child_main`), which has a core of its
+    own: reading, normalising and validating a row costs about as much as writing it."""
+
+    def __init__(self, spec: ImportSpec, user: User | None, run: TaskRun | None, path: Path):
+        from django.utils import timezone, translation
+
+        conn = transaction.get_connection()
+        job = {
+            "spec": spec.ref,
+            "path": str(path),
+            "user": user.pk if user is not None else None,
+            "run": str(run.pk) if run is not None else None,
+            # (None under override_settings: the environment names the module then)
+            "settings_module": settings.SETTINGS_MODULE
+            or os.environ.get("DJANGO_SETTINGS_MODULE", "sanlian.config.settings"),
+            "database": dict(conn.settings_dict),
+            "settings": {n: getattr(settings, n) for n in _CHILD_SETTINGS if hasattr(settings, n)},
+            "language": translation.get_language(),
+            "timezone": timezone.get_current_timezone_name(),
+        }
+        read_fd, write_fd = os.pipe()
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+        try:
+            self.proc = subprocess.Popen(  # noqa: S603 - this interpreter, our own module
+                [sys.executable, "-c", _CHILD_MAIN, str(write_fd)],
+                stdin=subprocess.PIPE,
+                pass_fds=(write_fd,),
+                env=env,
+            )
+        finally:
+            os.close(write_fd)
+        self.stream = os.fdopen(read_fd, "rb", buffering=1 << 16)
+        self.instances = _Instances()
+        self.finished = False
+        self.last = 0
+        self.messages: queue.Queue[tuple[Any, ...]] = queue.Queue(maxsize=_MESSAGES_AHEAD)
+        self.stopping = threading.Event()
+        self.drain = threading.Thread(target=self._drain, name="import-receiver", daemon=True)
+        assert self.proc.stdin is not None
+        try:
+            pickle.dump(job, self.proc.stdin)
+            self.proc.stdin.close()
+        except BaseException:
+            self.close()
+            raise
+        self.drain.start()
+
+    def _drain(self) -> None:
+        """Receive the reading process's messages as they come (the pipe holds only 64 KB:
+        without this, the reader would stop whenever this process waits for the writer)."""
+        while True:
+            try:
+                message = pickle.load(self.stream)  # noqa: S301 - from the process we started
+            except (EOFError, OSError, ValueError, pickle.UnpicklingError):
+                message = ("ended",)
+            while not self.stopping.is_set():
+                try:
+                    self.messages.put(message, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+            if self.stopping.is_set() or message[0] in ("end", "file_error", "crash", "ended"):
+                return
+
+    def _receive(self) -> tuple[Any, ...]:
+        message = self.messages.get()
+        if message[0] == "ended":
+            code = self.proc.wait()
+            raise RuntimeError(f"the import's reading process ended early (exit code {code})")
+        if message[0] == "crash":
+            raise RuntimeError(f"the import's reading process failed:\n{message[1]}")
+        return message
+
+    def open(self) -> tuple[Header, str, int]:
+        message = self._receive()
+        if message[0] == "file_error":
+            self.finished = True
+            raise ImportFileError(message[1])
+        _kind, header, reader, total = message
+        self.last = header.row_number
+        return header, reader, total
+
+    def rows(self) -> Iterator[Checked]:
+        while True:
+            message = self._receive()
+            if message[0] == "rows":
+                yield from self.instances.received(message[1])
+            elif message[0] == "end":
+                self.last = message[1]
+                self.finished = True
+                return
+            else:  # "file_error": the file is broken after some row
+                self.finished = True
+                raise ImportFileError(message[1])
+
+    def close(self) -> None:
+        try:
+            if self.finished:
+                self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            self.stopping.set()
+            if self.proc.poll() is None:
+                self.proc.kill()  # this run failed: its reading process is not needed
+                self.proc.wait()
+            if self.drain.is_alive():
+                self.drain.join()  # the pipe is at its end now that the process is gone
+            self.stream.close()
+
+
+def _child_main() -> None:
+    """The reading process of `_ChildRows`: reads the job from stdin, sends the header and
+    the checked rows (pickled messages) on the file descriptor named by its argument."""
+    job = pickle.load(sys.stdin.buffer)  # noqa: S301 - written by the process that started us
+    out = os.fdopen(int(sys.argv[1]), "wb", buffering=1 << 16)
+
+    def send(*message: Any) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+        out.flush()
+
+    try:
+        os.environ["DJANGO_SETTINGS_MODULE"] = job["settings_module"]
+        settings.DATABASES[DEFAULT_DB_ALIAS] = job["database"]
+        for name, value in job["settings"].items():
+            setattr(settings, name, value)
+        import django
+
+        django.setup()
+        from django.utils import timezone, translation
+
+        from .models import TaskRun, User
+
+        translation.activate(job["language"] or settings.LANGUAGE_CODE)
+        timezone.activate(job["timezone"])
+        spec = _spec_named(job["spec"])
+        user = User.objects.get(pk=job["user"]) if job["user"] is not None else None
+        run = TaskRun.objects.get(pk=job["run"]) if job["run"] is not None else None
+        source = _LocalRows(spec, spec.make_context(user, run), Path(job["path"]))
+        try:
+            header, reader, total = source.open()
+        except ImportFileError as exc:
+            send("file_error", str(exc))
+            return
+        send("header", header, reader, total)
+        chunk: list[Checked] = []
+        try:
+            for checked in source.rows():
+                chunk.append(_sendable(checked))
+                if len(chunk) >= _MESSAGE_ROWS:
+                    send("rows", chunk)
+                    chunk = []
+        except ImportFileError as exc:
+            send("rows", chunk)
+            send("file_error", str(exc))
+            return
+        send("rows", chunk)
+        send("end", source.last)
+    except BrokenPipeError:
+        return  # the importing process has gone
+    except BaseException:
+        with contextlib.suppress(OSError):
+            send("crash", traceback.format_exc())
+        raise SystemExit(1) from None
+    finally:
+        with contextlib.suppress(OSError):
+            out.close()
 
 
 def run_import(

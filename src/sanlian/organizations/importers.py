@@ -10,18 +10,21 @@ file again updates instead of adding; each batch writes one audit entry per acti
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, TypeVar
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import NOT_PROVIDED, F
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -41,6 +44,7 @@ from sanlian.core.roles import Role
 from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.validators import generate_resident_id, make_credit_code
 
+from . import pinyin
 from .forms.imports import (
     IMPORTABLE_ORG_KINDS,
     NO_NEW_EMPLOYMENT,
@@ -66,6 +70,7 @@ from .models import (
 from .models.people import fill_search_text
 
 IMPORT_TASK = "organizations.import_xlsx"
+_M = TypeVar("_M", bound=models.Model)
 WRITE_BATCH = 500  # rows per INSERT/UPDATE statement inside one import batch
 
 # ---- lookups: names in the sheet -> objects the user may see --------------------------------
@@ -226,6 +231,138 @@ def _assign(obj: models.Model, values: dict[str, Any]) -> bool:
             setattr(obj, name, value)
             changed = True
     return changed
+
+
+_DEFAULT = object()
+
+
+@functools.cache
+def _building_plan(model: type[models.Model]) -> list[tuple[str, Any, bool]]:
+    """(name, default, whether the default is a callable) of each concrete field, in order."""
+    plan = []
+    for f in model._meta.concrete_fields:
+        call = f.has_default() and callable(f.default)
+        plan.append((f.name, _DEFAULT if call else f.get_default(), call))
+    return plan
+
+
+def _field_default(model: type[models.Model], name: str) -> Any:
+    field = model._meta.get_field(name)
+    assert isinstance(field, models.Field)
+    return field.get_default()
+
+
+def _built(model: type[_M], given: dict[str, Any], values: dict[str, Any]) -> _M:
+    """`model(**given)` followed by `_assign(obj, values)`, built the way Django builds a row
+    it loads -- each concrete field's value in order -- in a fifth of the time (a new person
+    and a membership for each row of a people import). Related objects become their keys."""
+    args = []
+    for name, default, call in _building_plan(model):
+        value = values.get(name)
+        if value is None or value == "":
+            value = given.get(name, _DEFAULT)
+            if value is _DEFAULT:
+                value = _field_default(model, name) if call else default
+        if isinstance(value, models.Model):
+            value = value.pk
+        args.append(value)
+    return model(*args)
+
+
+# Fields whose attribute value is what the column stores, without conversion or save-time
+# behaviour of their own (auto_now, files, JSON, database defaults): COPY takes them as they are.
+_COPYABLE_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.CharField,
+    models.TextField,
+    models.BooleanField,
+    models.IntegerField,
+    models.PositiveIntegerField,
+    models.BigIntegerField,
+    models.DateField,
+    models.ForeignKey,
+    models.OneToOneField,
+)
+
+
+def _copyable_fields(model: type[models.Model]) -> list[Any] | None:
+    fields = []
+    for f in model._meta.concrete_fields:
+        if (
+            type(f) not in _COPYABLE_FIELDS
+            or f.generated
+            or f.db_default is not NOT_PROVIDED
+            or getattr(f, "auto_now", False)
+            or getattr(f, "auto_now_add", False)
+        ):
+            return None
+        fields.append(f)
+    return fields
+
+
+def _create(model: type[models.Model], objs: list[Any]) -> None:
+    """`bulk_create` of new rows. On PostgreSQL, by COPY with ids drawn from the table's
+    sequence first: a sixth of bulk_create's time in Python and half the database's, which
+    for 100,000 people and their memberships is a third of the import."""
+    if not objs:
+        return
+    conn = transaction.get_connection()
+    fields = _copyable_fields(model) if conn.vendor == "postgresql" else None
+    if fields is None or any(obj.pk is not None for obj in objs):
+        model._default_manager.bulk_create(objs, batch_size=WRITE_BATCH)
+        return
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")
+    quote = conn.ops.quote_name
+    table = quote(model._meta.db_table)
+    names = [f.attname for f in fields]
+    with conn.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [table, model._meta.pk.column, len(objs)],
+        )
+        for obj, (pk,) in zip(objs, cursor.fetchall(), strict=True):
+            obj.pk = pk
+            obj._state.adding = False
+            obj._state.db = conn.alias
+        columns = ", ".join(quote(f.column) for f in fields)
+        with cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row([getattr(obj, name) for name in names])
+
+
+# What a batch's lookups tell PostgreSQL's planner (see _by_index).
+_LOOKUP_PLANNING = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0", "jit": "off"}
+
+
+@contextlib.contextmanager
+def _by_index() -> Iterator[None]:
+    """A batch's lookups (2,000 ID number hashes, card numbers, people) go through their
+    indexes, on one process. Without statistics (a table never analysed) the planner takes
+    2,000 keys for most of the table: it scans all of it with parallel workers and compiles
+    the plan (JIT), ten times the work of the index lookups, and work that grows with the
+    table. For the lookups' duration (in the batch's transaction) it is told otherwise."""
+    conn = transaction.get_connection()
+    if conn.vendor != "postgresql" or not conn.in_atomic_block:
+        yield
+        return
+    names = list(_LOOKUP_PLANNING)
+    with conn.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
+        previous = cursor.fetchone()
+        cursor.execute(
+            "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
+            [v for name in names for v in (name, _LOOKUP_PLANNING[name])],
+        )
+    try:
+        yield
+    finally:
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
+                [v for name, value in zip(names, previous, strict=True) for v in (name, value)],
+            )
 
 
 def _bump(objs: list[Any]) -> None:
@@ -415,21 +552,20 @@ def _people_on_record(rows: list[Row]) -> tuple[dict[int, Person], set[int]]:
     single active record with the same name and phone and no ID number (entered before the
     number was known, the rule of services.person_find_duplicates) -- which then gets the
     number instead of a second record being made. Also the pks of those adopted records."""
-    hashes = {r.number: crypto.search_hash(r.data["id_number"]) for r in rows}
+    hashes = {r.number: _id_columns(r.data)[1] for r in rows}
     by_hash = {
         p.id_number_hash: p
-        for p in Person.objects.filter(id_number_hash__in=set(hashes.values()), is_active=True)
+        for p in Person.objects.filter(
+            id_number_hash__in=set(hashes.values()), is_active=True
+        ).order_by()
     }
     found = {n: by_hash[h] for n, h in hashes.items() if h in by_hash}
     unknown = [r for r in rows if r.number not in found and r.data.get("phone")]
     idless: dict[tuple[str, str], list[Person]] = defaultdict(list)
     if unknown:
         for p in Person.objects.filter(
-            is_active=True,
-            id_number_hash="",
-            name__in={r.data["name"] for r in unknown},
-            phone__in={r.data["phone"] for r in unknown},
-        ):
+            is_active=True, id_number_hash="", phone__in={r.data["phone"] for r in unknown}
+        ).order_by():
             idless[(p.name, p.phone)].append(p)
     adopted: set[int] = set()
     for row in unknown:
@@ -442,21 +578,22 @@ def _people_on_record(rows: list[Row]) -> tuple[dict[int, Person], set[int]]:
 
 def people_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
     out = BatchOutcome()
-    on_record, adopted = _people_on_record(rows)
     cards = {r.data["card_number"] for r in rows if r.data.get("card_number")}
     stints: dict[str, list[Membership]] = defaultdict(list)
-    for m in (
-        Membership.objects.filter(card_number__in=cards)
-        .select_related("union")
-        .order_by("-joined_on", "-pk")
-    ):
-        stints[m.card_number].append(m)
-    active_of = {
-        m.person_id: m
-        for m in Membership.objects.filter(
-            person_id__in=[p.pk for p in on_record.values()], status=MembershipStatus.ACTIVE
-        )
-    }
+    with _by_index():
+        on_record, adopted = _people_on_record(rows)
+        for m in (
+            Membership.objects.filter(card_number__in=cards)
+            .select_related("union")
+            .order_by("-joined_on", "-pk")
+        ):
+            stints[m.card_number].append(m)
+        active_of = {
+            m.person_id: m
+            for m in Membership.objects.filter(
+                person_id__in=[p.pk for p in on_record.values()], status=MembershipStatus.ACTIVE
+            ).order_by()
+        }
 
     plan: list[tuple[Row, Person | None, Membership | None]] = []
     for row in rows:
@@ -486,23 +623,23 @@ def people_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
     created: list[Person] = []
     changed: list[Person] = []
     people: dict[int, Person] = {}
+    _remember_search_keys([row for row, _p, _m in plan])
     for row, person, _m in plan:
         values = _person_values(row.data)
         if person is None:
-            person = Person(is_retired=False, new_employment_kind="")
-            _assign(person, values)
-            person.set_id_number(row.data["id_number"])
+            person = _built(Person, {"is_retired": False, "new_employment_kind": ""}, values)
+            _set_id_number(person, row.data)
             fill_search_text(person)
             created.append(person)
         else:
             given_id = person.pk in adopted
             if given_id:
-                person.set_id_number(row.data["id_number"])
+                _set_id_number(person, row.data)
             if _assign(person, values) or given_id:
                 fill_search_text(person)
                 changed.append(person)
         people[row.number] = person
-    Person.objects.bulk_create(created, batch_size=WRITE_BATCH)
+    _create(Person, created)
     diffs = _diffs(changed)
     _bump(changed)
     Person.objects.bulk_update(changed, _PERSON_FIELDS, batch_size=WRITE_BATCH)
@@ -522,18 +659,17 @@ def people_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
             "workplace": d.get("workplace") or None,
         }
         if stint is None:
-            stint = Membership(
-                person=people[row.number],
-                union=d["union"],
-                card_number=d["card_number"],
-                status=d["status"],
-                workplace="",
-            )
-            _assign(stint, values)
-            new_stints.append(stint)
+            given = {
+                "person": people[row.number],
+                "union": d["union"],
+                "card_number": d["card_number"],
+                "status": d["status"],
+                "workplace": "",
+            }
+            new_stints.append(_built(Membership, given, values))
         elif _assign(stint, values):
             changed_stints.append(stint)
-    Membership.objects.bulk_create(new_stints, batch_size=WRITE_BATCH)
+    _create(Membership, new_stints)
     stint_diffs = _diffs(changed_stints)
     _bump(changed_stints)
     Membership.objects.bulk_update(
@@ -549,11 +685,46 @@ def people_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
     return out
 
 
+def _prepare_person(d: dict[str, Any]) -> None:
+    # The name's search keys and the stored forms of the ID number (half the work of writing
+    # a new person) are computed where the row is validated: on PostgreSQL a second process,
+    # while this one writes.
+    d["_search_keys"] = pinyin.search_keys(d["name"], is_person_name=True)
+    d["_id_columns"] = _id_columns(d)
+
+
+def _id_columns(d: dict[str, Any]) -> tuple[str, ...]:
+    """What Person.set_id_number stores for the row's ID number (_ID_FIELDS: encrypted,
+    search hash, masked)."""
+    columns = d.get("_id_columns")
+    if columns is None:
+        holder = SimpleNamespace()  # the model's own rule, without building a Person
+        Person.set_id_number(holder, d["id_number"])  # type: ignore[arg-type]
+        columns = tuple(getattr(holder, f) for f in _ID_FIELDS)
+    return columns
+
+
+def _set_id_number(person: Person, d: dict[str, Any]) -> None:
+    """person.set_id_number(d["id_number"]), with the values _prepare_person computed."""
+    for name, value in zip(_ID_FIELDS, _id_columns(d), strict=True):
+        setattr(person, name, value)
+    person._id_number_changed = True  # as set_id_number marks it
+
+
+def _remember_search_keys(rows: list[Row]) -> None:
+    for row in rows:
+        keys = row.data.get("_search_keys")
+        if keys is not None:
+            pinyin.remember(row.data["name"], is_person_name=True, keys=keys)
+
+
 PEOPLE = ImportSpec(
     kind="people",
     title=gettext_lazy("居民与会员"),
     columns=PEOPLE_COLUMNS,
     parse_row=form_parser(PersonImportForm),
+    prepare_row=_prepare_person,
+    ref="sanlian.organizations.importers:PEOPLE",
     natural_key=lambda d: d["id_number"],
     key_field="id_number",
     unique_fields=("card_number",),
@@ -830,7 +1001,7 @@ def social_workers_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
         out.updated += 1
         if _assign(worker, values):
             changed.append(worker)
-    SocialWorker.objects.bulk_create(created, batch_size=WRITE_BATCH)
+    _create(SocialWorker, created)
     Person.objects.bulk_update(employed, ["employer"], batch_size=WRITE_BATCH)
     diffs = _diffs(changed)
     _bump(changed)
@@ -918,7 +1089,7 @@ def volunteers_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
         out.updated += 1
         if _assign(volunteer, values):
             changed.append(volunteer)
-    Volunteer.objects.bulk_create(created, batch_size=WRITE_BATCH)
+    _create(Volunteer, created)
     diffs = _diffs(changed)
     _bump(changed)
     Volunteer.objects.bulk_update(

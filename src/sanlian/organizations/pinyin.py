@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from pypinyin import Style, pinyin
+from pypinyin.converter import UltimateConverter
+from pypinyin.core import Pinyin
 
 MAX_COMBINATIONS = 32
 
@@ -157,6 +159,36 @@ def _dedupe(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(i for i in items if i))
 
 
+# Names share their characters and readings: the spellings of a character in a given
+# context, and the combinations of spellings (initials above all), are computed once.
+
+
+# pypinyin's pinyin(text) segments the text into words and converts each word: the same,
+# with the conversion of each word (most are one character of a name) remembered.
+_PINYIN = Pinyin(UltimateConverter())  # what pypinyin.pinyin() builds for each call
+
+
+def _pinyin_in_context(text: str) -> list[tuple[str, ...]]:
+    """pinyin(text, style=Style.NORMAL, heteronym=True), text being Chinese characters."""
+    return [readings for word in _PINYIN.seg(text) for readings in _word_readings(word)]
+
+
+@lru_cache(maxsize=16384)
+def _word_readings(word: str) -> tuple[tuple[str, ...], ...]:
+    # A list is taken as words already segmented: this converts `word` as it is.
+    return tuple(tuple(r) for r in _PINYIN.pinyin([word], style=Style.NORMAL, heteronym=True))
+
+
+@lru_cache(maxsize=4096)
+def _reading_key(reading: str) -> str:
+    return _NOT_KEY.sub("", normalize_query(reading))
+
+
+@lru_cache(maxsize=16384)
+def _han_spellings(ch: str, context: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_dedupe(_reading_key(r) for r in [*context, *_char_readings(ch)]))
+
+
 @dataclass
 class _Unit:
     """A Chinese character with its readings (most likely first), or a run of letters and
@@ -178,11 +210,9 @@ def _units(text: str, *, is_person_name: bool) -> list[_Unit]:
                 units.append(_Unit([run], is_han=False))
             continue
         # The reading pypinyin picks from the phrase around a character comes first.
-        in_context = pinyin(part, style=Style.NORMAL, heteronym=True)
+        in_context = _pinyin_in_context(part)
         for ch, context in zip(part, in_context, strict=True):
-            readings = _dedupe(
-                _NOT_KEY.sub("", normalize_query(r)) for r in [*context, *_char_readings(ch)]
-            )
+            readings = list(_han_spellings(ch, tuple(context)))
             units.append(_Unit(readings or [ch], is_han=True))
     if is_person_name and len(text) >= 2:
         _apply_surname(text, units)
@@ -204,8 +234,13 @@ def _best_combinations(options: list[list[str]], cap: int) -> list[str]:
     """Up to `cap` concatenations, one option per unit, in order of the sum of the options'
     ranks (ties broken by position): the likeliest spellings first, without enumerating the
     product, which for a long name with many heteronyms would be huge."""
+    return list(_best_combinations_of(tuple(map(tuple, options)), cap))
+
+
+@lru_cache(maxsize=8192)
+def _best_combinations_of(options: tuple[tuple[str, ...], ...], cap: int) -> tuple[str, ...]:
     if not options:
-        return []
+        return ()
     start = (0,) * len(options)
     heap: list[tuple[int, tuple[int, ...]]] = [(0, start)]
     seen = {start}
@@ -219,15 +254,35 @@ def _best_combinations(options: list[list[str]], cap: int) -> list[str]:
                 if nxt not in seen:
                     seen.add(nxt)
                     heapq.heappush(heap, (cost + 1, nxt))
-    return _dedupe(out)
+    return tuple(_dedupe(out))
 
 
-@lru_cache(maxsize=65536)
+# Keys computed by search_keys in another process (the reading process of an Excel import,
+# which computes them while this one writes the rows), kept until asked for.
+_remembered: dict[tuple[str, bool], str] = {}
+_REMEMBERED_AT_MOST = 16384
+
+
+def remember(text: str, *, is_person_name: bool, keys: str) -> None:
+    """Keep what `search_keys(text, is_person_name=...)` gave in another process."""
+    if len(_remembered) >= _REMEMBERED_AT_MOST:
+        _remembered.clear()
+    _remembered[(text, is_person_name)] = keys
+
+
 def search_keys(text: str, *, is_person_name: bool) -> str:
     """Space-separated tokens: the text itself, its full pinyin and its initials (at most
     MAX_COMBINATIONS of each; the initials are the first letters of the same readings, which
     is what pypinyin's Style.FIRST_LETTER gives). Stored behind a space, so a query q matches
     a token's start as " " + q."""
+    known = _remembered.pop((text, is_person_name), None)
+    if known is not None:
+        return known
+    return _search_keys(text, is_person_name=is_person_name)
+
+
+@lru_cache(maxsize=65536)
+def _search_keys(text: str, *, is_person_name: bool) -> str:
     compact = "".join(text.split())
     if not compact:
         return ""
