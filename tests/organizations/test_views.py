@@ -50,6 +50,24 @@ def test_person_list_shows_masked_id_numbers(world: World) -> None:
     assert person.id_number_masked in body and person.id_number() not in body
 
 
+def test_person_list_shows_full_phones_to_area_staff(world: World) -> None:
+    PersonFactory(community=world.c1, employer=world.o1, phone="13912345678")
+    body = world.client(Role.COMMUNITY_CADRE).get("/org/people/").content.decode()
+    assert "13912345678" in body
+
+
+def test_person_list_masks_phones_for_a_social_organisation(world: World) -> None:
+    PersonFactory(community=world.c1, employer=world.o1, phone="13912345678")
+    body = world.client(Role.SOCIAL_ORG_MANAGER).get("/org/people/").content.decode()
+    assert ("139****5678" in body, "13912345678" in body) == (True, False)
+
+
+def test_person_page_masks_the_phone_for_a_social_organisation(world: World) -> None:
+    person = PersonFactory(community=world.c1, employer=world.o1, phone="13912345678")
+    body = world.client(Role.SOCIAL_ORG_MANAGER).get(f"/org/people/{person.pk}/").content
+    assert b"13912345678" not in body
+
+
 def test_person_found_by_exact_id_number(world: World) -> None:
     person = PersonFactory(community=world.c1)
     PersonFactory(community=world.c1)
@@ -125,4 +143,4 @@ def test_home_page_names_the_users_organisation(world: World, role: str) -> None
 
 def test_unbuilt_sections_are_not_in_the_navigation(world: World) -> None:
     body = world.client(Role.FEDERATION_STAFF).get("/").content.decode()
-    assert "组织联建" in body and "资源联合</div>" not in body and "服务联动</div>" not in body
+    assert "组织联建" in body and "资源联合</div>" in body and "服务联动</div>" not in body

@@ -24,3 +24,15 @@ def enumerate_labels(items: Any) -> str:
     from django.utils.translation import gettext
 
     return gettext("、").join(str(i) for i in items)
+
+
+@register.simple_tag(takes_context=True)
+def shown_phone(context: template.Context, number: str | None) -> str:
+    """A mobile number as this page's user may see it: in full for area staff, who call
+    residents; masked for everyone else (the rule of exports, `core.xlsx.disclosure_for`)."""
+    from sanlian.core.xlsx import disclosure_for
+
+    if not number:
+        return "—"
+    request = context.get("request")
+    return disclosure_for(getattr(request, "user", None)).phone(number)
