@@ -76,10 +76,16 @@ urlpatterns = [
         cobuilding.agreement_party_add,
         name="agreement_party_add",
     ),
+    path(
+        "cobuilding/<int:pk>/parties/<int:party_pk>/remove/",
+        cobuilding.agreement_party_remove,
+        name="agreement_party_remove",
+    ),
     path("cobuilding/meetings/", cobuilding.meeting_list, name="meeting_list"),
     path("cobuilding/meetings/new/", cobuilding.meeting_create, name="meeting_create"),
     path("cobuilding/meetings/<int:pk>/", cobuilding.meeting_detail, name="meeting_detail"),
     path("cobuilding/meetings/<int:pk>/edit/", cobuilding.meeting_edit, name="meeting_edit"),
+    path("cobuilding/meetings/<int:pk>/delete/", cobuilding.meeting_delete, name="meeting_delete"),
     path(
         "cobuilding/meetings/<int:pk>/follow-ups/add/",
         cobuilding.follow_up_add,

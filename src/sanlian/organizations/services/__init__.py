@@ -6,9 +6,11 @@ from .cobuilding import (
     PartySpec,
     agreement_create,
     agreement_party_add,
+    agreement_party_remove,
     follow_up_add,
     follow_up_set_status,
     joint_meeting_create,
+    joint_meeting_delete,
 )
 from .people import (
     PEOPLE_EDITORS,
@@ -71,6 +73,7 @@ __all__ = [
     "TraineeSpec",
     "agreement_create",
     "agreement_party_add",
+    "agreement_party_remove",
     "community_create",
     "community_merge",
     "community_merge_preview",
@@ -88,6 +91,7 @@ __all__ = [
     "household_create",
     "household_remove_member",
     "joint_meeting_create",
+    "joint_meeting_delete",
     "membership_join",
     "membership_record_life",
     "membership_reinstate",

@@ -110,6 +110,34 @@ def agreement_party_add(*, agreement: CoBuildingAgreement, party: PartySpec) -> 
 
 
 @transaction.atomic
+def agreement_party_remove(*, party: AgreementParty) -> None:
+    """Take a signatory off a draft agreement (entered by mistake). The community's Party
+    organisation and joint union stay; an agreement in force keeps the parties that signed
+    it (a change of parties is a new agreement)."""
+    agreement = CoBuildingAgreement.objects.select_for_update().get(pk=party.agreement_id)
+    if agreement.status != AgreementStatus.DRAFT:
+        raise ValidationError(
+            _("只能删除草拟状态协议的签署方；已生效的协议如需变更签署方，请终止后重新签订。")
+        )
+    remaining = [(p.organization, p.role) for p in agreement.parties.exclude(pk=party.pk)]
+    errors = required_party_errors(agreement.community, remaining)
+    if errors:
+        raise ValidationError(errors)
+    party.delete()
+
+
+@transaction.atomic
+def joint_meeting_delete(*, meeting: JointMeeting) -> None:
+    """Delete a meeting entered by mistake, with its attendance and follow-up items (each
+    deletion is in the audit trail). A meeting whose follow-up items have been worked on is
+    kept: its record is what the work answers to."""
+    JointMeeting.objects.select_for_update().filter(pk=meeting.pk).first()
+    if meeting.follow_ups.exclude(status=FollowUpStatus.NOT_STARTED).exists():
+        raise ValidationError(_("该会议的督办事项已有办理记录，不能删除。"))
+    meeting.delete()
+
+
+@transaction.atomic
 def joint_meeting_create(
     *,
     community: Community,

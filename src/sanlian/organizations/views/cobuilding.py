@@ -45,6 +45,7 @@ from ..forms.cobuilding import (
 )
 from ..models import (
     AgreementParty,
+    AgreementStatus,
     CoBuildingAgreement,
     Community,
     FollowUpItem,
@@ -174,6 +175,8 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "today": today,
         "can_edit": can_edit_cobuilding(user),
         "can_update": can_edit_cobuilding(user),
+        "can_remove_parties": can_edit_cobuilding(user)
+        and agreement.status == AgreementStatus.DRAFT,
     }
     return render(request, "organizations/cobuilding/agreement_detail.html", context)
 
@@ -271,6 +274,21 @@ def agreement_party_add(request: HttpRequest, pk: int) -> HttpResponse:
         "organizations/cobuilding/party_form.html",
         {"form": form, "agreement": agreement},
     )
+
+
+@role_required(*EDITORS)
+@require_POST
+def agreement_party_remove(request: HttpRequest, pk: int, party_pk: int) -> HttpResponse:
+    agreement = get_object_or_404(CoBuildingAgreement.objects.visible_to(request.user), pk=pk)
+    party = get_object_or_404(agreement.parties.select_related("organization"), pk=party_pk)
+    try:
+        services.agreement_party_remove(party=party)
+    except ValidationError as exc:
+        for message in _validation_messages(exc):
+            messages.error(request, message)
+    else:
+        messages.success(request, _("已删除签署方“%(name)s”。") % {"name": party.organization.name})
+    return redirect(agreement)
 
 
 # ---- joint meetings ------------------------------------------------------------------------
@@ -427,6 +445,25 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return versioned_edit(
         request, meeting, JointMeetingEditForm, "organizations/cobuilding/meeting_edit.html"
     )
+
+
+@role_required(*EDITORS)
+def meeting_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    meeting = get_object_or_404(
+        JointMeeting.objects.visible_to(request.user).select_related("community", "agreement"),
+        pk=pk,
+    )
+    if request.method == "POST":
+        back = meeting.agreement or meeting.community
+        try:
+            services.joint_meeting_delete(meeting=meeting)
+        except ValidationError as exc:
+            for message in _validation_messages(exc):
+                messages.error(request, message)
+            return redirect(meeting)
+        messages.success(request, _("已删除联席会议“%(title)s”。") % {"title": meeting.title})
+        return redirect(back)
+    return render(request, "organizations/cobuilding/meeting_delete.html", {"meeting": meeting})
 
 
 @role_required(*EDITORS)
