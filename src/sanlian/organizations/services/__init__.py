@@ -45,6 +45,7 @@ from .tree import (
     community_create,
     organization_create,
     organization_move,
+    organization_reactivate,
     organization_retire,
     retire_blockers,
 )
@@ -99,6 +100,7 @@ __all__ = [
     "membership_withdraw",
     "organization_create",
     "organization_move",
+    "organization_reactivate",
     "organization_retire",
     "person_create",
     "person_find_duplicates",

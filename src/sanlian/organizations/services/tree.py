@@ -317,6 +317,69 @@ def organization_retire(*, org: Organization, by: User, on: dt.date, reason: str
     return org
 
 
+@transaction.atomic
+def organization_reactivate(*, org: Organization, by: User, reason: str) -> Organization:
+    """Bring a retired organisation back into use (撤销有误, or an organisation that resumes its
+    work): from today, under the same parent. A community merged into another stays merged
+    (its records went to the other one), and the parent must be in use."""
+    lock_tree()
+    org = _fresh(org)
+    if org.is_active:
+        raise ValidationError(_("该组织在用，无需恢复"))
+    if org.parent is not None:
+        require_common_scope(by, org.parent)
+        if not org.parent.is_active:
+            raise ValidationError(
+                _("上级组织“%(parent)s”已撤销，请先恢复上级组织") % {"parent": org.parent.name}
+            )
+    if not reason.strip():
+        raise ValidationError({"reason": _("请填写恢复原因")})
+    community = Community.objects.filter(organization=org).select_related("merged_into").first()
+    if community is not None and community.merged_into is not None:
+        raise ValidationError(
+            _("该社区已并入%(target)s，其记录已转入该社区，不能恢复")
+            % {"target": community.merged_into.name}
+        )
+    retired_on, retired_reason = org.retired_on, org.retired_reason
+    Organization.objects.filter(pk=org.pk).update(
+        is_active=True, retired_on=None, retired_reason="", version=F("version") + 1
+    )
+    org.is_active, org.retired_on, org.retired_reason = True, None, ""
+    if community is not None:
+        # It belongs to its street again from today (the time it was retired stays a gap);
+        # retired and restored the same day, its last period simply goes on.
+        today = timezone.localdate()
+        last = CommunityAreaPeriod.objects.filter(community=community).order_by("-valid_from")
+        latest = last.first()
+        if latest is not None and latest.valid_to is None:
+            pass  # retired before its period began: that period still holds
+        elif latest is not None and latest.valid_to >= today:
+            CommunityAreaPeriod.objects.filter(pk=latest.pk).update(valid_to=None)
+        else:
+            CommunityAreaPeriod.objects.bulk_create(
+                [
+                    CommunityAreaPeriod(
+                        community=community,
+                        street_id=community.street_id,
+                        district_id=community.district_id,
+                        valid_from=today,
+                    )
+                ]
+            )
+    audit.record(
+        AuditAction.UPDATE,
+        obj=org,
+        changes={
+            "reactivate": {
+                "retired_on": retired_on,
+                "retired_reason": retired_reason,
+                "reason": reason,
+            }
+        },
+    )
+    return org
+
+
 def _retire(org: Organization, *, on: dt.date, reason: str) -> None:
     Organization.objects.filter(pk=org.pk).update(
         is_active=False, retired_on=on, retired_reason=reason[:200], version=F("version") + 1
