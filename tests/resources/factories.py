@@ -65,6 +65,7 @@ class BudgetPoolFactory(factory.django.DjangoModelFactory):
 class ProjectCallFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ProjectCall
+        skip_postgeneration_save = True
 
     pool = factory.SubFactory(BudgetPoolFactory)
     code = factory.Sequence(lambda n: f"ZN{YEAR}-{n:03d}")
@@ -96,6 +97,7 @@ class CallReviewerFactory(factory.django.DjangoModelFactory):
 class ApplicationFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Application
+        skip_postgeneration_save = True
 
     call = factory.SubFactory(ProjectCallFactory)
     organization: Any = None  # required: a social organisation
@@ -153,6 +155,7 @@ class ReviewScoreFactory(factory.django.DjangoModelFactory):
 class ServiceProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ServiceProject
+        skip_postgeneration_save = True
 
     call = factory.SubFactory(ProjectCallFactory)
     pool = factory.LazyAttribute(lambda o: o.call.pool)
@@ -323,3 +326,73 @@ def project_in(
         paid += tranche_amount
         TrancheFactory(project=project, milestone=milestone, seq=seq, amount=tranche_amount)
     return project
+
+
+# ---- funding: calls with applications (added by the funding part) --------------------------
+
+
+def call_of(
+    funder: Organization,
+    *,
+    communities: tuple[Community, ...] | list[Community] = (),
+    pool: BudgetPool | None = None,
+    reviewers: tuple[Any, ...] | list[Any] = (),
+    **kwargs: Any,
+) -> ProjectCall:
+    """A call (open, criteria 30/40/30 unless said otherwise) under a pool of `funder`, with
+    its target communities and reviewers."""
+    call = ProjectCallFactory(pool=pool or BudgetPoolFactory(owner=funder), **kwargs)
+    if communities:
+        call.communities.set(communities)
+    for user in reviewers:
+        CallReviewerFactory(call=call, reviewer=user)
+    return call
+
+
+def application_to(
+    call: ProjectCall,
+    org: Organization,
+    *,
+    amount: Decimal = Decimal("150000.00"),
+    status: str = ApplicationStatus.SUBMITTED,
+    communities: tuple[Community, ...] | list[Community] = (),
+    **kwargs: Any,
+) -> Application:
+    """An application of `org` with one budget line equal to its amount; a submitted one
+    carries its submission time."""
+    if status != ApplicationStatus.DRAFT:
+        kwargs.setdefault("submitted_at", timezone.now())
+    application = ApplicationFactory(
+        call=call,
+        organization=org,
+        amount=amount,
+        status=status,
+        communities=list(communities) or list(call.communities.all()),
+        **kwargs,
+    )
+    BudgetLineFactory(application=application, amount=amount)
+    return application
+
+
+def awarded_application(
+    funder: Organization,
+    community: Community,
+    org: Organization,
+    *,
+    amount: Decimal = Decimal("120000.00"),
+    awarded: Decimal = Decimal("100000.00"),
+) -> Application:
+    """An application of `org` awarded `awarded` from a pool of `funder` that reserves it
+    (allocated = awarded), with no contract yet: where drawing up a contract starts."""
+    pool = BudgetPoolFactory(owner=funder, allocated=awarded)
+    call = ProjectCallFactory(pool=pool, status=CallStatus.DECIDED)
+    call.communities.set([community])
+    return ApplicationFactory(
+        call=call,
+        organization=org,
+        amount=amount,
+        awarded_amount=awarded,
+        status=ApplicationStatus.AWARDED,
+        decided_at=timezone.now(),
+        communities=[community],
+    )

@@ -267,3 +267,9 @@ LOGGING = {
 
 # 资源联合: a disbursement above this amount (元) needs two different approvers (four-eyes).
 DISBURSEMENT_FOUR_EYES_ABOVE = env("SANLIAN_FOUR_EYES_ABOVE", "50000")
+# Evidence files of project milestones (sign-in sheets, photos, minutes): the largest accepted.
+EVIDENCE_MAX_BYTES = int(env("SANLIAN_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)))
+# The resource ledger's estimated values (元): an hour of volunteer service, an hour of a venue
+# lent to a project (0: lending a venue writes no ledger entry).
+VOLUNTEER_HOUR_VALUE = env("SANLIAN_VOLUNTEER_HOUR_VALUE", "20")
+VENUE_HOUR_VALUE = env("SANLIAN_VENUE_HOUR_VALUE", "50")

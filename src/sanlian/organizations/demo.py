@@ -412,9 +412,21 @@ def _bulk(model: type[M], items: Iterator[M] | list[M]) -> list[M]:
     return out
 
 
+# Later apps add their demo data (registered from their AppConfig.ready(), by name): each runs
+# in the seed's transaction once the data above is in, with the generator (its `name`,
+# `scale`, `seed`, `progress`), and returns its counts for the seed's result.
+ExtraSeeder = Callable[["Generator"], dict[str, int]]
+_extra_seeders: dict[str, ExtraSeeder] = {}
+
+
+def register_seeder(name: str, seeder: ExtraSeeder) -> None:
+    _extra_seeders[name] = seeder
+
+
 class Generator:
     def __init__(self, scale: str, seed: int, progress: Callable[[str], None] | None = None):
         self.name = scale
+        self.seed = seed
         self.scale = SCALES[scale]
         self.rng = random.Random(seed)
         # Households, tags, organisational life: a stream of their own, so adding them left
@@ -727,6 +739,8 @@ class Generator:
             "users": len(users),
             **cobuilding_counts,
         }
+        for extra in _extra_seeders.values():
+            self.counts.update(extra(self))
         return self.counts
 
     def tree_details(

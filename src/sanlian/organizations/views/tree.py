@@ -18,7 +18,7 @@ from sanlian.core.editing import versioned_edit
 from sanlian.core.roles import Role
 from sanlian.core.xlsx import export_response, wants_xlsx
 
-from .. import services
+from .. import profile, services
 from ..forms import (
     CommunityCreateForm,
     CommunityForm,
@@ -318,6 +318,7 @@ def community_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context["can_edit"] = active and user.has_role(*EDITORS)
     context["can_restructure"] = active and user.has_role(*RESTRUCTURERS)
     context["can_add_venue"] = active and user.has_role(*EDITORS)
+    context["sections"] = profile.sections_for(profile.COMMUNITY, user, community)
     return render(request, "organizations/community_detail.html", context)
 
 
@@ -467,7 +468,11 @@ def venue_detail(request: HttpRequest, pk: int) -> HttpResponse:
     venue = get_object_or_404(
         Venue.objects.visible_to(user).select_related("community", "organization"), pk=pk
     )
-    context = {"venue": venue, "can_edit": _may_edit_venue(user, venue)}
+    context = {
+        "venue": venue,
+        "can_edit": _may_edit_venue(user, venue),
+        "sections": profile.sections_for(profile.VENUE, user, venue),
+    }
     return render(request, "organizations/tree/venue_detail.html", context)
 
 
