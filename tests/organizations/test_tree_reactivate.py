@@ -80,3 +80,25 @@ def test_a_community_belongs_to_its_street_again_from_today(world: World) -> Non
     )
     current = CommunityAreaPeriod.objects.current().get(community=world.c1)
     assert (current.street_id, current.valid_from) == (world.s1.pk, timezone.localdate())
+
+
+def test_the_page_brings_a_retired_team_back(world: World) -> None:
+    _retired(world, world.t1)
+    response = world.client(Role.COMMUNITY_CADRE).post(
+        f"/org/organizations/{world.t1.pk}/reactivate/", {"reason": "撤销有误"}, follow=True
+    )
+    assert "已恢复" in response.content.decode()
+    assert Organization.objects.get(pk=world.t1.pk).is_active
+
+
+def test_the_retired_organisation_page_offers_reactivation(world: World) -> None:
+    _retired(world, world.t1)
+    body = world.client(Role.COMMUNITY_CADRE).get(f"/org/organizations/{world.t1.pk}/").content
+    assert "恢复使用" in body.decode()
+
+
+def test_an_organisation_in_use_has_no_reactivation_page(world: World) -> None:
+    response = world.client(Role.COMMUNITY_CADRE).get(
+        f"/org/organizations/{world.t1.pk}/reactivate/"
+    )
+    assert response.status_code == 404

@@ -12,6 +12,11 @@ urlpatterns = [
     path("organizations/new/", tree.organization_create, name="organization_create"),
     path("organizations/<int:pk>/move/", tree.organization_move, name="organization_move"),
     path("organizations/<int:pk>/retire/", tree.organization_retire, name="organization_retire"),
+    path(
+        "organizations/<int:pk>/reactivate/",
+        tree.organization_reactivate,
+        name="organization_reactivate",
+    ),
     path("communities/", tree.community_list, name="community_list"),
     path("communities/new/", tree.community_create, name="community_create"),
     path("communities/<int:pk>/", tree.community_detail, name="community_detail"),

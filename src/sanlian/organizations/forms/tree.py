@@ -190,6 +190,10 @@ class OrganizationRetireForm(forms.Form):
         self.fields["retired_on"].initial = timezone.localdate()
 
 
+class OrganizationReactivateForm(forms.Form):
+    reason = forms.CharField(label=_("恢复原因"), max_length=200)
+
+
 class CommunityForm(VersionedModelForm):
     class Meta:
         model = Community

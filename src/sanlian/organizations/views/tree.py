@@ -28,6 +28,7 @@ from ..forms import (
     OrganizationCreateForm,
     OrganizationForm,
     OrganizationMoveForm,
+    OrganizationReactivateForm,
     OrganizationRetireForm,
     VenueCreateForm,
     VenueForm,
@@ -102,6 +103,7 @@ def organization_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "venues": Venue.objects.visible_to(user).filter(organization=org),
         "community": Community.objects.visible_to(user).filter(organization=org).first(),
         "can_edit": org.is_active and user.has_role(*EDITORS),
+        "can_reactivate": not org.is_active and user.has_role(*EDITORS),
         "can_restructure": org.is_active and user.has_role(*RESTRUCTURERS),
     }
     return render(request, "organizations/organization_detail.html", context)
@@ -196,6 +198,24 @@ def organization_retire(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(org.get_absolute_url())
     context = {"form": form, "org": org, "blockers": services.retire_blockers(org)}
     return render(request, "organizations/tree/organization_retire.html", context)
+
+
+@role_required(*EDITORS)
+def organization_reactivate(request: HttpRequest, pk: int) -> HttpResponse:
+    user = user_of(request)
+    org = get_object_or_404(Organization.objects.visible_to(user).filter(is_active=False), pk=pk)
+    form = OrganizationReactivateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_reactivate(org=org, by=user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("已恢复“%(name)s”。") % {"name": org.name})
+            return redirect(org.get_absolute_url())
+    return render(
+        request, "organizations/tree/organization_reactivate.html", {"form": form, "org": org}
+    )
 
 
 # ---- communities ---------------------------------------------------------------------------
