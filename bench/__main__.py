@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     machine(results, args.db_url)
     setup_django(args.db_url)
     if "search" in args.steps or "import" in args.steps:
-        from .imports import delete_bench_rows
+        from .imports import delete_bench_rows, settle_tables
 
         # Back to the seeded state: what an earlier run's import step added goes first.
         t0 = time.perf_counter()
@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"removed {deleted:,} imported people of an earlier run ({time.perf_counter() - t0:.1f} s)"
             )
+        print(f"vacuum analyze of people and memberships ({settle_tables():.1f} s)", flush=True)
     if "search" in args.steps:
         from . import search
 

@@ -582,11 +582,8 @@ def people_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
     stints: dict[str, list[Membership]] = defaultdict(list)
     with _by_index():
         on_record, adopted = _people_on_record(rows)
-        for m in (
-            Membership.objects.filter(card_number__in=cards)
-            .select_related("union")
-            .order_by("-joined_on", "-pk")
-        ):
+        # No join to the unions: only a refusal names one (and loads it then).
+        for m in Membership.objects.filter(card_number__in=cards).order_by("-joined_on", "-pk"):
             stints[m.card_number].append(m)
         active_of = {
             m.person_id: m
