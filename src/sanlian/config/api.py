@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from sanlian.core.api import AUTH
 from sanlian.core.api import router as core_router
 from sanlian.organizations.api import router as organizations_router
+from sanlian.delivery.api import router as delivery_router
 from sanlian.resources.api import router as resources_router
 
 api = NinjaAPI(
@@ -17,3 +18,4 @@ api = NinjaAPI(
 api.add_router("/", core_router)
 api.add_router("/", organizations_router)
 api.add_router("/", resources_router)
+api.add_router("/", delivery_router)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "sanlian.core",
     "sanlian.organizations",
     "sanlian.resources",
+    "sanlian.delivery",
     "sanlian.insights",
 ]
 

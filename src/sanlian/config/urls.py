@@ -8,5 +8,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("org/", include("sanlian.organizations.urls")),
     path("res/", include("sanlian.resources.urls")),
+    path("svc/", include("sanlian.delivery.urls")),
     path("", include("sanlian.insights.urls")),
 ]

@@ -1,0 +1,5 @@
+"""JSON API of the surveys part of 服务联动."""
+
+from ninja import Router
+
+router = Router()

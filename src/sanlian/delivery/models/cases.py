@@ -1,0 +1,3 @@
+"""Models of the cases part of 服务联动."""
+
+__all__: list[str] = []

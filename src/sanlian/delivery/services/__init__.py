@@ -1,0 +1,1 @@
+"""服务联动: one module per part (surveys, demands, cases, groups, activities)."""

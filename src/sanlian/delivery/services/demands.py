@@ -1,0 +1,1 @@
+"""demands part of 服务联动."""

@@ -1,0 +1,1 @@
+"""groups part of 服务联动."""

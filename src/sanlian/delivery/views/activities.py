@@ -1,0 +1,1 @@
+"""activities part of 服务联动."""

@@ -1,0 +1,1 @@
+"""cases part of 服务联动."""

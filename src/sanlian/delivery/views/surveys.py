@@ -1,0 +1,1 @@
+"""surveys part of 服务联动."""
