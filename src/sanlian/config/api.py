@@ -4,8 +4,8 @@ from ninja import NinjaAPI
 
 from sanlian.core.api import AUTH
 from sanlian.core.api import router as core_router
-from sanlian.organizations.api import router as organizations_router
 from sanlian.delivery.api import router as delivery_router
+from sanlian.organizations.api import router as organizations_router
 from sanlian.resources.api import router as resources_router
 
 api = NinjaAPI(
