@@ -12,9 +12,6 @@ from .support import LOGIN_PATH, login, sidebar
 
 WITH_ORG_SECTION = ["city", "district", "cadre", "secretary", "orgmanager"]
 WITHOUT_ORG_SECTION = ["worker", "volunteer", "evaluator"]
-NOT_BUILT = ["资源联合", "服务联动"]
-
-
 @pytest.mark.parametrize("username", WITH_ORG_SECTION + WITHOUT_ORG_SECTION)
 def test_business_role_lands_on_home(demo: Any, page: Any, username: str) -> None:
     from sanlian.core.models import User
@@ -32,8 +29,6 @@ def test_business_role_lands_on_home(demo: Any, page: Any, username: str) -> Non
         expect(nav).to_contain_text("组织联建")
     else:
         expect(nav).not_to_contain_text("组织联建")
-    for label in NOT_BUILT:
-        expect(nav).not_to_contain_text(label)
     # No administrator sections for business roles.
     expect(nav).not_to_contain_text("系统管理")
     expect(nav).not_to_contain_text("安全审计")

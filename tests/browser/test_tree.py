@@ -25,7 +25,7 @@ def test_city_staff_merge_a_community_after_a_preview(demo: Any, page: Any) -> N
         sidebar(page).get_by_role("link", name="社区", exact=True).click()
     with page.expect_navigation():
         page.locator("table tbody").get_by_role("link", name="万柳塘社区").click()
-    expect(page.get_by_role("heading", name="场地")).to_be_visible()
+    expect(page.get_by_role("heading", name="场地", exact=True)).to_be_visible()
     with page.expect_navigation():
         page.get_by_role("link", name="区划调整").click()
     with page.expect_navigation():
