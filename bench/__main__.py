@@ -1,4 +1,4 @@
-"""`python -m bench [--scale small|medium|city] [--only seed,search,import] [--db-url URL]`.
+"""`python -m bench [--scale small|medium|city] [--only seed,search,import,survey] [--db-url URL]`.
 
 Prints one Markdown table of every figure and writes it to bench/results.md."""
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from .common import BENCH_DIR, Results, bench_env, db_name, default_db_url, machine
 
-STEPS = ("seed", "search", "import")
+STEPS = ("seed", "search", "import", "survey")
 SCALES = ("small", "medium", "city")
 
 
@@ -22,11 +22,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default=",".join(STEPS),
-        help="comma-separated steps among seed, search, import (default: all)",
+        help="comma-separated steps among seed, search, import, survey (default: all)",
     )
     parser.add_argument("--db-url", help="PostgreSQL URL (default: sanlian_bench_<scale>)")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the import file")
     parser.add_argument("--queries", type=int, default=300, help="search queries per user")
+    parser.add_argument(
+        "--survey-seconds", type=float, default=10, help="seconds of survey answering load"
+    )
+    parser.add_argument(
+        "--survey-responses",
+        type=int,
+        default=100_000,
+        help="responses of the survey whose results page is timed",
+    )
     parser.add_argument(
         "--profile-seed", action="store_true", help="run the seed under cProfile (slower)"
     )
@@ -87,6 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         from . import imports
 
         imports.run(results, url=args.db_url, rows=args.rows)
+    if "survey" in args.steps:
+        from . import surveys
+
+        surveys.run(
+            results,
+            url=args.db_url,
+            seconds=args.survey_seconds,
+            responses=args.survey_responses,
+        )
     table = results.markdown()
     header = (
         f"# Sanlian benchmark results ({args.scale})\n\n"

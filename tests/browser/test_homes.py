@@ -12,6 +12,8 @@ from .support import LOGIN_PATH, login, sidebar
 
 WITH_ORG_SECTION = ["city", "district", "cadre", "secretary", "orgmanager"]
 WITHOUT_ORG_SECTION = ["worker", "volunteer", "evaluator"]
+
+
 @pytest.mark.parametrize("username", WITH_ORG_SECTION + WITHOUT_ORG_SECTION)
 def test_business_role_lands_on_home(demo: Any, page: Any, username: str) -> None:
     from sanlian.core.models import User

@@ -20,6 +20,13 @@ PUBLIC = {
     "api:openapi-json",
     "api:openapi-view",
     "api:api-root",  # django-ninja's bare /api/ route: answers 404 and shows nothing
+    "delivery:survey_answer",  # residents answer a survey without an account (token URL)
+    "delivery:demand_public",  # a resident raises a demand (no account; limited per address)
+    "delivery:demand_status",  # a demand's status by its secret link (status and reply only)
+    "delivery:activity_signup",  # sign up for an activity (no account; limited per address)
+    "delivery:registration_page",  # a participant's own code and feedback (secret link)
+    "delivery:registration_qr",  # that code as a QR image (secret link)
+    "delivery:activity_door",  # self check-in by phone on the venue door's QR code
 }
 
 SAMPLE_VALUES = {

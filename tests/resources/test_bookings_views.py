@@ -111,6 +111,14 @@ def test_a_clash_is_shown_on_the_form(world: World, venue: Venue) -> None:
     assert "该时段已被预约：社区联席会议" in response.context["form"].errors["starts_at"][0]
 
 
+def test_after_a_clash_the_week_asked_for_is_shown(world: World, venue: Venue) -> None:
+    later = _start(days=40)
+    _booking(world, venue, title="社区联席会议", starts_at=later)
+    response = world.client(Role.SOCIAL_ORG_MANAGER).post(_week_url(venue), _form(later))
+    days = {d.date: [b.title for b in d.bookings] for d in response.context["days"]}
+    assert days[timezone.localdate(later)] == ["社区联席会议"]
+
+
 def test_a_venue_not_open_to_the_user_has_no_form(world: World) -> None:
     private = VenueFactory(community=world.c1, is_shared=False)
     response = world.client(Role.SOCIAL_ORG_MANAGER).get(_week_url(private))

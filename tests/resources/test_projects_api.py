@@ -220,7 +220,7 @@ def test_a_return_without_a_note_is_refused(world: World) -> None:
 
 
 def test_an_indicator_is_reported_through_the_api(world: World) -> None:
-    indicator = ProjectIndicatorFactory(project=_project(world))
+    indicator = ProjectIndicatorFactory(project=_project(world), metric="other")
     body = _post(
         world.client(R.SOCIAL_WORKER), f"/api/indicators/{indicator.pk}/report", {"reported": "8"}
     ).json()

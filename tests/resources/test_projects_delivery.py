@@ -267,7 +267,7 @@ def test_a_counted_figure_wins_over_the_reported_one(world: World) -> None:
 
 def test_without_a_counter_the_reported_figure_is_the_actual(world: World) -> None:
     project = _project(world)
-    ProjectIndicatorFactory(project=project, metric=Metric.CASES, target=20, reported=12)
+    ProjectIndicatorFactory(project=project, metric=Metric.OTHER, target=20, reported=12)
     [progress] = indicators.project_progress(project)
     assert (progress.actual, progress.source, progress.percent) == (
         Decimal("12.00"),
@@ -278,7 +278,7 @@ def test_without_a_counter_the_reported_figure_is_the_actual(world: World) -> No
 
 def test_an_indicator_not_yet_reported_has_no_figure(world: World) -> None:
     project = _project(world)
-    ProjectIndicatorFactory(project=project, metric=Metric.CASES)
+    ProjectIndicatorFactory(project=project, metric=Metric.OTHER)
     [progress] = indicators.project_progress(project)
     assert (progress.actual, str(progress.source_label)) == (None, "尚未填报")
 

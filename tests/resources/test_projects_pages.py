@@ -99,7 +99,7 @@ def test_the_board_counts_and_sums_each_stage(world: World) -> None:
     _project(world, status=ProjectStatus.CLOSING)
     html = _text(world.client(R.AREA_STAFF).get("/res/projects/"))
     assert re.search(r'data-testid="count-active">2<', html)
-    assert "¥150000.00" in html
+    assert "¥150,000.00" in html
 
 
 def test_the_board_filters_by_year(world: World) -> None:
@@ -276,7 +276,11 @@ def test_the_contract_form_refuses_tranches_that_do_not_add_up(world: World) -> 
     response = world.client(R.AREA_STAFF).post(
         f"/res/projects/contract/{application.pk}/", _contract_post(**{"milestones-2-share": "20"})
     )
-    assert "各期拨付比例之和为 90%，须等于 100%。" in _text(response)
+    html = _text(response)
+    # Said once, in the card of the tranches (where it is corrected), not above the terms.
+    assert html.count("各期拨付比例之和为 90%，须等于 100%。") == 1
+    errors = re.search(r'data-testid="milestone-errors">(.*?)</ul>', html)
+    assert errors and "各期拨付比例之和为 90%，须等于 100%。" in errors.group(1)
 
 
 def test_the_contract_form_refuses_a_negative_amount(world: World) -> None:
@@ -447,6 +451,22 @@ def test_approve_then_pay_from_the_page(world: World) -> None:
     assert (d.status, d.payment_reference) == (DisbursementStatus.PAID, "ZF-9")
 
 
+def test_a_payment_under_htmx_reloads_the_page(world: World) -> None:
+    """Money moved: the contract's disbursed amount and the burn chart change too."""
+    project = _accepted(world)
+    d, _created = services.disbursement_request(
+        tranche=project.tranches.get(seq=1),
+        by=world.users[R.SOCIAL_ORG_MANAGER],
+        request_key=uuid.uuid4(),
+    )
+    client = world.client(R.AREA_STAFF)
+    client.post(f"/res/disbursements/{d.pk}/", {"action": "approve"}, **HTMX)
+    response = client.post(f"/res/disbursements/{d.pk}/", {"action": "pay"}, **HTMX)
+    assert (response.status_code, response["HX-Refresh"]) == (200, "true")
+    html = _text(client.get(f"/res/projects/{project.pk}/"))
+    assert "已确认拨付。" in html
+
+
 def test_a_rejection_without_reason_is_refused_on_the_page(world: World) -> None:
     project = _accepted(world)
     d, _created = services.disbursement_request(
@@ -530,7 +550,7 @@ def test_the_evaluator_scores_on_the_evaluation_page(world: World) -> None:
 
 def test_the_evaluation_page_shows_the_indicators(world: World) -> None:
     project = _project(world)
-    ProjectIndicatorFactory(project=project, name="个案服务", reported=5)
+    ProjectIndicatorFactory(project=project, metric="other", name="个案服务", reported=5)
     evaluation = EvaluationFactory(project=project, evaluator=world.users[R.EVALUATOR])
     html = _text(world.client(R.EVALUATOR).get(f"/res/evaluations/{evaluation.pk}/"))
     assert ("个案服务" in html, "机构填报" in html) == (True, True)
