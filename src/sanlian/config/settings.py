@@ -274,3 +274,11 @@ EVIDENCE_MAX_BYTES = int(env("SANLIAN_EVIDENCE_MAX_BYTES", str(20 * 1024 * 1024)
 # lent to a project (0: lending a venue writes no ledger entry).
 VOLUNTEER_HOUR_VALUE = env("SANLIAN_VOLUNTEER_HOUR_VALUE", "20")
 VENUE_HOUR_VALUE = env("SANLIAN_VENUE_HOUR_VALUE", "50")
+
+# 服务联动 public pages (no account): answers of one address per minute to a survey, and
+# activity sign-ups / door check-ins of one address per window (offices and homes share NAT
+# addresses: generous). Behind a reverse proxy set SANLIAN_PROXY_COUNT, or every resident
+# shares the proxy's address.
+SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE = int(env("SANLIAN_SURVEY_ANSWERS_PER_MINUTE", "30"))
+ACTIVITY_PUBLIC_LIMIT = int(env("SANLIAN_ACTIVITY_PUBLIC_LIMIT", "30"))
+ACTIVITY_PUBLIC_WINDOW = int(env("SANLIAN_ACTIVITY_PUBLIC_WINDOW", "600"))

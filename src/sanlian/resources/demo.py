@@ -172,7 +172,7 @@ class Seeder:
         self.year = self.today.year
         self.counts: dict[str, int] = defaultdict(int)
         self.serials: dict[str, int] = defaultdict(int)
-        self.four_eyes = Decimal(str(getattr(settings, "DISBURSEMENT_FOUR_EYES_ABOVE", "50000")))
+        self.four_eyes = Decimal(str(settings.DISBURSEMENT_FOUR_EYES_ABOVE))
 
     # -- what the organisations' data gave us ------------------------------------------------
     def load(self) -> None:

@@ -55,7 +55,7 @@ class Lifecycle:
         t = self.transitions[name]
         if obj.status not in t.sources:
             current = self.choices(obj.status).label
-            allowed = "、".join(str(self.choices(s).label) for s in t.sources)
+            allowed = _("、").join(str(self.choices(s).label) for s in t.sources)
             raise ValidationError(
                 _("当前状态为“%(current)s”，不能执行“%(action)s”（仅限%(allowed)s状态）。")
                 % {"current": current, "action": t.label, "allowed": allowed},

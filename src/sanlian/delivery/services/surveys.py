@@ -72,7 +72,7 @@ LIKERT_SCALE = (1, 2, 3, 4, 5)
 
 
 def answers_per_address_per_minute() -> int:
-    return int(getattr(settings, "SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE", 30))
+    return int(settings.SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE)
 
 
 # ---- who may do what ---------------------------------------------------------------------------

@@ -185,9 +185,10 @@ class ProjectCallQuerySet(ScopedQuerySet):
 class ProjectCall(AuditedModel, VersionedModel):
     """项目指南: what a level wants to buy, for which communities, up to what amount.
 
-    Needs (服务联动): a call answers surveyed needs. The needs app links its Demand records to
-    calls itself and registers a provider with `services.funding.register_call_needs`; the
-    call page then shows them under 回应的需求 (no section until a provider exists)."""
+    Needs (服务联动): a call answers surveyed needs. `delivery.models.surveys.CallNeedLink` ties a
+    survey's need (an option of a need question) to a call, and the surveys part registers a
+    provider with `services.funding.register_call_needs`; the call page shows them under
+    回应的需求."""
 
     pool = models.ForeignKey(
         BudgetPool, verbose_name=_("资金池"), on_delete=models.PROTECT, related_name="calls"

@@ -1292,7 +1292,7 @@ def review_submit(
     missing = [c.name for c in criteria if c.pk not in scores]
     if missing:
         raise ValidationError(
-            _("请为每项评审指标打分（未打分：%(names)s）。") % {"names": "、".join(missing)}
+            _("请为每项评审指标打分（未打分：%(names)s）。") % {"names": _("、").join(missing)}
         )
     checked: dict[int, Decimal] = {}
     for criterion in criteria:

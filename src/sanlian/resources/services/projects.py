@@ -425,7 +425,7 @@ def project_check(project: ServiceProject, action: str, user: User) -> Transitio
         pending = [str(m) for m in project.milestones.exclude(status=MilestoneStatus.ACCEPTED)]
         if pending:
             raise ValidationError(
-                _("尚有节点未验收（%(list)s），不能申请结项。") % {"list": "、".join(pending)},
+                _("尚有节点未验收（%(list)s），不能申请结项。") % {"list": _("、").join(pending)},
                 code="milestones_pending",
             )
         return t
