@@ -253,6 +253,11 @@ class BaseIndicatorFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
 IndicatorFormSet = forms.formset_factory(IndicatorRowForm, formset=BaseIndicatorFormSet, extra=0)
 
 
+# The codes of `services.check_plan`'s refusals about the rows rather than the terms.
+MILESTONE_CODES = frozenset({"tranches", "milestone", "milestone_date", "milestone_order"})
+INDICATOR_CODES = frozenset({"indicator"})
+
+
 class ContractPlan:
     """The contract form with its milestone rows and indicator rows, validated together:
     the milestones' dates lie in the period and the tranches add up to the amount."""
@@ -277,6 +282,26 @@ class ContractPlan:
             IndicatorFormSet(data, prefix="indicators", initial=indicator_rows),
         )
         self.amounts: list[Decimal] = []
+        # The plan's refusals that concern the milestone or indicator rows, shown in the
+        # card of those rows (they stay the form's own errors too, for the API).
+        self.milestone_errors: list[str] = []
+        self.indicator_errors: list[str] = []
+
+    def add_error(self, exc: ValidationError) -> None:
+        """A refusal of the plan (or of the service): the form's, and beside the rows it is
+        about when it is about rows."""
+        self.form.add_error(None, exc)
+        for error in getattr(exc, "error_list", []):  # not a {field: errors} refusal
+            if error.code in MILESTONE_CODES:
+                self.milestone_errors.extend(error.messages)
+            elif error.code in INDICATOR_CODES:
+                self.indicator_errors.extend(error.messages)
+
+    @property
+    def terms_errors(self) -> list[str]:
+        """The form's own errors that are about the terms, not the rows."""
+        rows = {*self.milestone_errors, *self.indicator_errors}
+        return [str(e) for e in self.form.non_field_errors() if str(e) not in rows]
 
     def is_valid(self) -> bool:
         valid = all([self.form.is_valid(), self.milestones.is_valid(), self.indicators.is_valid()])
@@ -293,7 +318,7 @@ class ContractPlan:
                 indicators=self.indicators.specs(),
             )
         except ValidationError as exc:
-            self.form.add_error(None, exc)
+            self.add_error(exc)
             return False
         return True
 

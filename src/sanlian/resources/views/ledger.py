@@ -450,10 +450,13 @@ def venue_bookings(request: HttpRequest, pk: int) -> HttpResponse:
             initial={"starts_at": start, "ends_at": start + dt.timedelta(hours=2)},
         )
         if request.method == "POST" and form.is_valid():
+            attempted = form.cleaned_data["starts_at"]
             try:
                 booking = services.booking_create(by=user, venue=venue, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
+                # Show the week asked for, where the clash (if that was it) can be seen.
+                week = services.week_start(timezone.localtime(attempted).date())
             else:
                 messages.success(request, _("预约成功：%(title)s。") % {"title": booking.title})
                 day = timezone.localtime(booking.starts_at).date()

@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from sanlian.core.decorators import role_required
 from sanlian.core.roles import Role
@@ -417,7 +418,7 @@ def project_create(request: HttpRequest, application_pk: int) -> HttpResponse:
                 application=application, by=user, **plan.service_kwargs()
             )
         except ValidationError as exc:
-            plan.form.add_error(None, exc)
+            plan.add_error(exc)
         else:
             messages.success(request, _("合同已起草，请核对后签约。"))
             for warning in plan.form.warnings():
@@ -446,7 +447,7 @@ def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.project_draft_update(project=project, by=user, **plan.service_kwargs())
         except ValidationError as exc:
-            plan.form.add_error(None, exc)
+            plan.add_error(exc)
         else:
             messages.success(request, _("合同已修改。"))
             return redirect(project)
@@ -633,10 +634,15 @@ def indicator_report(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _after_disbursement(
-    request: HttpRequest, project: ServiceProject, error: str, done: str
+    request: HttpRequest, project: ServiceProject, error: str, done: str, *, paid: bool = False
 ) -> HttpResponse:
-    """Under htmx the tranches card is re-rendered in place; otherwise back to the page."""
+    """Under htmx the tranches card is re-rendered in place (after a payment the whole page
+    is reloaded: the contract's disbursed amount and the burn chart change with it);
+    otherwise back to the page."""
     user = _user(request)
+    if _is_htmx(request) and paid and not error:
+        messages.success(request, done)
+        return HttpResponseClientRefresh()
     if _is_htmx(request):
         project = _visible_project(request, project.pk)
         return render(
@@ -716,7 +722,7 @@ def disbursement_action(request: HttpRequest, pk: int) -> HttpResponse:
             )
     except ValidationError as exc:
         error = "；".join(exc.messages)
-    return _after_disbursement(request, disbursement.project, error, done)
+    return _after_disbursement(request, disbursement.project, error, done, paid=action == "pay")
 
 
 def _queue(user: Any, status: str) -> QuerySet[Disbursement]:
