@@ -353,6 +353,14 @@ STEPS: dict[str, Step] = {
 }
 
 
+def _step_form(name: str, case: Case, user: Any, data: Any) -> forms.BaseForm:
+    """The form of one step, its ids prefixed with the step: the case file shows several
+    forms at once (their `summary`, `reason`, `consent_on`... would otherwise share ids)."""
+    form = STEPS[name].form(case, user, data)
+    form.auto_id = f"id_{name.replace('-', '_')}_%s"
+    return form
+
+
 def _case(request: HttpRequest, pk: int) -> Case:
     return get_object_or_404(
         Case.objects.visible_to(_user(request)).select_related(
@@ -368,7 +376,7 @@ def _render_case(
     user = _user(request)
     team = services.is_team(case, user)
     record_view(request, case, "个案档案" if team else "个案概况")
-    blank = {name: step.form(case, user, None) for name, step in STEPS.items()}
+    blank = {name: _step_form(name, case, user, None) for name in STEPS}
     if team:
         blank["assessment"].initial = {
             "information": case.information,
@@ -386,12 +394,15 @@ def _render_case(
         }
         blank["evaluation"].initial = {"summary": case.evaluation_summary}
     blank.update(bound or {})
+    worker, manager = services.is_worker(case, user), services.is_manager(case, user)
     context = {
         "case": case,
         "team": team,
-        "worker": services.is_worker(case, user),
+        "worker": worker,
         "supervisor": services.is_supervisor(case, user),
-        "manager": services.is_manager(case, user),
+        "manager": manager,
+        # The consent and supervisor card has something to show (forms, or the notice).
+        "side_card": (case.is_open and (worker or manager)) or not team,
         "forms": {name.replace("-", "_"): form for name, form in blank.items()},
         "working": case.phase in WORKING_PHASES,
         "phases": [(p, CasePhase(p).label) for p in PHASE_ORDER],
@@ -419,7 +430,7 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     if spec is None:
         raise Http404
     user = _user(request)
-    form = spec.form(case, user, request.POST)
+    form = _step_form(step, case, user, request.POST)
     if form.is_valid():
         try:
             spec.run(case, user, form.cleaned_data)
