@@ -191,6 +191,14 @@ def test_results_count_each_option(world: World) -> None:
     ]
 
 
+def test_a_multiple_choice_counts_people_not_ticks(world: World) -> None:
+    survey = survey_with_questions(world, status="published")
+    answer_sheet(survey, world.c1, {1: "四点半课堂", 2: ["工作日晚上", "周末"]})
+    answer_sheet(survey, world.c1, {1: "四点半课堂", 2: ["周末"]})
+    times = next(r for r in services.survey_results(survey).questions if r.question.seq == 2)
+    assert times.answered == 2
+
+
 def test_results_average_the_likert_answers(world: World) -> None:
     results = services.survey_results(_answered(world))
     likert = next(r for r in results.questions if r.question.seq == 3)

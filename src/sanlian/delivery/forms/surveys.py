@@ -124,11 +124,13 @@ class CallNeedLinkForm(forms.Form):
     option = forms.ModelChoiceField(
         label=gettext_lazy("需求"),
         queryset=QuestionOption.objects.none(),
+        empty_label=gettext_lazy("选择需求"),
         error_messages={"invalid_choice": gettext_lazy("所选需求不存在。")},
     )
     call = forms.ModelChoiceField(
         label=gettext_lazy("项目指南"),
         queryset=ProjectCall.objects.none(),
+        empty_label=gettext_lazy("选择项目指南"),
         error_messages={"invalid_choice": gettext_lazy("所选项目指南不在您的查看范围内。")},
     )
 

@@ -397,7 +397,7 @@ def _create(
             DemandEventKind.ROUTED,
             None,
             system=True,
-            note=f"{suggestion.source_label}：{suggestion.reason}",
+            note=suggestion.reason,  # it says where it comes from (规则：… / …改派中…)
             organization=suggestion.organization,
         )
     return demand

@@ -600,6 +600,13 @@ def survey_results(survey: Survey) -> SurveyResults:
         .annotate(n=Count("*"))
     ):
         chosen[(q_id, o_id)][c_id] = n
+    # People who answered a choice question (a multiple choice has several rows per person).
+    responders = dict(
+        Answer.objects.filter(survey=survey, option__isnull=False)
+        .order_by()
+        .values_list("question_id")
+        .annotate(n=Count("response_id", distinct=True))
+    )
     likert: dict[int, dict[int, int]] = defaultdict(dict)
     for q_id, value, n in (
         Answer.objects.filter(survey=survey, question__kind=QuestionKind.LIKERT)
@@ -630,7 +637,7 @@ def survey_results(survey: Survey) -> SurveyResults:
                 for o in q.options.all()
                 for n in [sum(chosen.get((q.pk, o.pk), {}).values())]
             ]
-            r.answered = sum(o.count for o in r.options)
+            r.answered = responders.get(q.pk, 0)
         elif q.kind == QuestionKind.LIKERT:
             dist = likert.get(q.pk, {})
             r.distribution = [dist.get(v, 0) for v in LIKERT_SCALE]

@@ -240,6 +240,14 @@ def survey_poster(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "delivery/surveys/poster.html", context)
 
 
+def _counted(chart: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A chart of counts: whole-number ticks on its value axis (no 0.5 answers)."""
+    if not chart:
+        return chart
+    axis = "xAxis" if chart.get("horizontal") else "yAxis"
+    return {**chart, axis: {"type": "value", "minInterval": 1}}
+
+
 @login_required
 def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     user = _user(request)
@@ -264,16 +272,18 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "survey": survey,
         "results": results,
-        "charts": [(r, r.chart(), f"chart-{r.question.pk}") for r in results.questions],
+        "charts": [(r, _counted(r.chart()), f"chart-{r.question.pk}") for r in results.questions],
         "need_q": need_q,
         "need_page": Paginator(groups, 20).get_page(request.GET.get("page")),
         "tiers": results.by_tier.get(need_q.pk, []) if need_q else [],
         "tier_chart": results.tier_chart(need_q.pk) if need_q else None,
-        "community_chart": {
-            "_kind": "bar",
-            "categories": [c.name for c in results.communities],
-            "series": [c.responses for c in results.communities],
-        },
+        "community_chart": _counted(
+            {
+                "_kind": "bar",
+                "categories": [c.name for c in results.communities],
+                "series": [c.responses for c in results.communities],
+            }
+        ),
         "links": links,
         "link_form": link_form,
         "manage": manage,
