@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sanlian.core.audit import AuditedModel
 from sanlian.core.models import User
@@ -177,7 +178,7 @@ class Group(AuditedModel):
 class GroupMemberStatus(models.TextChoices):
     APPLIED = "applied", _("报名")
     ENROLLED = "enrolled", _("入组")
-    WITHDRAWN = "withdrawn", _("退出")
+    WITHDRAWN = "withdrawn", pgettext_lazy("小组成员", "退出")
 
 
 class GroupMemberQuerySet(ScopedQuerySet):
