@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.security import HttpBearer, SessionAuth
 
 from .middleware import second_factor_required
@@ -84,3 +86,62 @@ def me(request: HttpRequest) -> dict[str, Any]:
 @router.get("/tasks/{run_id}", response=TaskRunOut)
 def task_run(request: HttpRequest, run_id: uuid.UUID) -> TaskRun:
     return get_object_or_404(TaskRun.objects.visible_to(request.user), pk=run_id)
+
+
+# ---- shared by every app's API: bodies as form data, refusals as 400 -----------------------
+
+
+class ErrorOut(Schema):
+    detail: Any
+
+
+def form_errors(*sources: BaseForm | BaseFormSet | ValidationError) -> Status[dict[str, Any]]:  # type: ignore[type-arg]
+    """400 with the errors of forms, formsets (rows numbered from 0) or a ValidationError."""
+    detail: dict[str, list[str]] = {}
+    for source in sources:
+        if isinstance(source, ValidationError):
+            if hasattr(source, "error_dict"):
+                for k, v in source.message_dict.items():
+                    detail.setdefault(k, []).extend(str(m) for m in v)
+            else:
+                detail.setdefault("__all__", []).extend(str(m) for m in source.messages)
+        elif isinstance(source, BaseFormSet):
+            row_errors: list[Any] = source.errors
+            for i, errors in enumerate(row_errors):
+                for k, v in errors.items():
+                    detail.setdefault(f"{source.prefix}.{i}.{k}", []).extend(str(m) for m in v)
+            if source.non_form_errors():
+                detail.setdefault(str(source.prefix), []).extend(
+                    str(m) for m in source.non_form_errors()
+                )
+        else:
+            for name, field_errors in source.errors.items():
+                detail.setdefault(name, []).extend(str(m) for m in field_errors)
+    return Status(400, {"detail": detail})
+
+
+def formset_data(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """JSON rows as the POST data of a formset."""
+    data: dict[str, Any] = {f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": 0}
+    for i, row in enumerate(rows):
+        for key, value in row.items():
+            if value is None or value is False:
+                continue  # an unchecked box or an empty choice is simply absent
+            data[f"{prefix}-{i}-{key}"] = (
+                value.isoformat() if hasattr(value, "isoformat") else value
+            )
+    return data
+
+
+def form_data(values: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body as form data: None and False are absent, dates and times in ISO form,
+    lists kept as lists."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or value is False:
+            continue
+        if isinstance(value, list):
+            out[key] = [str(v) for v in value]
+        else:
+            out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
+    return out

@@ -8,6 +8,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from .models import AuditAction, User
@@ -116,3 +117,13 @@ class ApiTokenForm(forms.Form):
         choices=[(30, _("30天")), (90, _("90天")), (365, _("一年"))],
         initial=90,
     )
+
+
+def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
+    """Put a service's refusal on the form fields it names (the rest on the form)."""
+    if hasattr(exc, "error_dict"):
+        for name, errors in exc.error_dict.items():
+            for error in errors:
+                form.add_error(name if name in form.fields else None, error)
+    else:
+        form.add_error(None, exc)

@@ -9,13 +9,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_data, form_errors
 from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.xlsx import disclosure_for
 from sanlian.organizations.models import Community, Venue, Volunteer
@@ -34,36 +34,6 @@ from ..models import Activity, Registration, VolunteerShift
 from ..services import activities as services
 
 router = Router()
-
-
-class ErrorOut(Schema):
-    detail: Any
-
-
-def form_errors(*sources: BaseForm | ValidationError) -> Status[dict[str, Any]]:
-    """400 with the errors of forms or of a service's ValidationError."""
-    detail: dict[str, list[str]] = {}
-    for source in sources:
-        if isinstance(source, ValidationError):
-            if hasattr(source, "error_dict"):
-                for k, v in source.message_dict.items():
-                    detail.setdefault(k, []).extend(str(m) for m in v)
-            else:
-                detail.setdefault("__all__", []).extend(str(m) for m in source.messages)
-        else:
-            for name, field_errors in source.errors.items():
-                detail.setdefault(name, []).extend(str(m) for m in field_errors)
-    return Status(400, {"detail": detail})
-
-
-def _form_data(values: dict[str, Any]) -> dict[str, Any]:
-    """A JSON body as form data: None is absent, dates and times in ISO form."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None:
-            continue
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return out
 
 
 def _user(request: HttpRequest) -> Any:
@@ -205,7 +175,7 @@ def activity_create(request: HttpRequest, payload: ActivityIn) -> Any:
     if payload.project_id is not None:
         get_object_or_404(ServiceProject.objects.visible_to(user), pk=payload.project_id)
     form = ActivityForm(
-        _form_data(
+        form_data(
             {
                 "title": payload.title,
                 "community": payload.community_id,
@@ -312,7 +282,7 @@ def check_in(request: HttpRequest, activity_id: int, payload: CheckInIn) -> Any:
 @router.post("/activities/{activity_id}/walk-ins", response={201: RegistrationOut, 400: ErrorOut})
 def walk_in(request: HttpRequest, activity_id: int, payload: WalkInIn) -> Any:
     found = _activity(request, activity_id, manage=True)
-    form = WalkInForm(_form_data(payload.dict()))
+    form = WalkInForm(form_data(payload.dict()))
     if not form.is_valid():
         return form_errors(form)
     try:
@@ -337,7 +307,7 @@ def shift_create(request: HttpRequest, activity_id: int, payload: ShiftIn) -> An
     found = _activity(request, activity_id, manage=True)
     get_object_or_404(Volunteer.objects.visible_to(user), pk=payload.volunteer_id)
     form = ShiftForm(
-        _form_data(
+        form_data(
             {
                 "volunteer": payload.volunteer_id,
                 "start_time": payload.start_time,
@@ -365,7 +335,7 @@ def service_time_shares(request: HttpRequest, date_from: dt.date, date_to: dt.da
     user = _user(request)
     if not user.has_role(*AREA_ROLES):
         raise HttpError(403, "无权查看服务时间分布")
-    form = ServiceTimesForm(_form_data({"date_from": date_from, "date_to": date_to}))
+    form = ServiceTimesForm(form_data({"date_from": date_from, "date_to": date_to}))
     if not form.is_valid():
         return form_errors(form)
     return [

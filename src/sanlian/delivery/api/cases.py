@@ -11,8 +11,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_errors
 from sanlian.core.audit import record_view
-from sanlian.resources.api.ledger import form_errors
 
 from ..forms.cases import ContactForm
 from ..models.cases import Case, CaseContact, CasePhase
@@ -76,10 +76,6 @@ class ContactIn(Schema):
     end_time: dt.time
     kind: str
     notes: str
-
-
-class ErrorOut(Schema):
-    detail: Any
 
 
 def _header(case: Case) -> dict[str, Any]:

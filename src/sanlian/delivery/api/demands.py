@@ -16,6 +16,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_data, form_errors
 from sanlian.core.xlsx import disclosure_for
 from sanlian.organizations.models import Community, Organization
 
@@ -33,36 +34,6 @@ from ..models import Demand, DemandCategory, DemandEvent, RoutingRule
 from ..services import demands as services
 
 router = Router()
-
-
-class ErrorOut(Schema):
-    detail: Any
-
-
-def form_errors(*sources: BaseForm | ValidationError) -> Status[dict[str, Any]]:
-    """400 with the errors of forms or of a service's ValidationError."""
-    detail: dict[str, list[str]] = {}
-    for source in sources:
-        if isinstance(source, ValidationError):
-            if hasattr(source, "error_dict"):
-                for k, v in source.message_dict.items():
-                    detail.setdefault(k, []).extend(str(m) for m in v)
-            else:
-                detail.setdefault("__all__", []).extend(str(m) for m in source.messages)
-        else:
-            for name, field_errors in source.errors.items():
-                detail.setdefault(name, []).extend(str(m) for m in field_errors)
-    return Status(400, {"detail": detail})
-
-
-def _form_data(values: dict[str, Any]) -> dict[str, Any]:
-    """A JSON body as form data: None and False are absent."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or value is False:
-            continue
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return out
 
 
 def _user(request: HttpRequest) -> Any:
@@ -229,7 +200,7 @@ def demands(
 ) -> Any:
     user = _user(request)
     form = DemandFilterForm(
-        _form_data(
+        form_data(
             {
                 "status": status,
                 "category": category,
@@ -275,7 +246,7 @@ def demand_create(request: HttpRequest, payload: DemandIn) -> Any:
     user = _user(request)
     get_object_or_404(Community.objects.visible_to(user), pk=payload.community_id)
     form = DemandForm(
-        _form_data(
+        form_data(
             {
                 "community": payload.community_id,
                 "category": payload.category,
@@ -302,7 +273,7 @@ def _apply(user: Any, found: Demand, action: str, payload: ActionIn) -> BaseForm
     """Run one step; the invalid form if the body does not validate."""
     form: BaseForm
     if action in ("accept", "start", "note"):
-        form = NoteForm(_form_data({"note": payload.note}), prefix="note")
+        form = NoteForm(form_data({"note": payload.note}), prefix="note")
         if not form.is_valid():
             return form
         note = form.cleaned_data["note"]
@@ -315,7 +286,7 @@ def _apply(user: Any, found: Demand, action: str, payload: ActionIn) -> BaseForm
         return None
     if action == "resolve":
         form = ResolveForm(
-            _form_data(
+            form_data(
                 {
                     "resolve-resolution": payload.resolution,
                     "resolve-public_reply": payload.public_reply,
@@ -330,7 +301,7 @@ def _apply(user: Any, found: Demand, action: str, payload: ActionIn) -> BaseForm
         return form
     if action == "close":
         form = SatisfactionForm(
-            _form_data({"satisfaction": payload.satisfaction, "comment": payload.comment})
+            form_data({"satisfaction": payload.satisfaction, "comment": payload.comment})
         )
         if form.is_valid():
             services.demand_close(demand=found, by=user, **form.cleaned_data)
@@ -338,7 +309,7 @@ def _apply(user: Any, found: Demand, action: str, payload: ActionIn) -> BaseForm
         return form
     if action == "reject":
         form = RejectForm(
-            _form_data({"reason": payload.reason, "public_reply": payload.public_reply})
+            form_data({"reason": payload.reason, "public_reply": payload.public_reply})
         )
         if form.is_valid():
             services.demand_reject(demand=found, by=user, **form.cleaned_data)
@@ -347,7 +318,7 @@ def _apply(user: Any, found: Demand, action: str, payload: ActionIn) -> BaseForm
     if payload.organization_id is not None:
         get_object_or_404(Organization.objects.visible_to(user), pk=payload.organization_id)
     form = RerouteForm(
-        _form_data({"organization": payload.organization_id, "reason": payload.reason}),
+        form_data({"organization": payload.organization_id, "reason": payload.reason}),
         organizations=services.routing_targets(user),
     )
     if form.is_valid():
@@ -395,7 +366,7 @@ def rule_create(request: HttpRequest, payload: RuleIn) -> Any:
     if payload.street_id is not None:
         get_object_or_404(Organization.objects.visible_to(user), pk=payload.street_id)
     form = RoutingRuleForm(
-        _form_data(
+        form_data(
             {
                 "category": payload.category,
                 "organization": payload.organization_id,

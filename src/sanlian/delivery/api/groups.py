@@ -18,8 +18,8 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_data, form_errors
 from sanlian.organizations.models import Community
-from sanlian.resources.api.ledger import ErrorOut, form_errors
 from sanlian.resources.models import ServiceProject
 
 from ..forms.groups import (
@@ -35,20 +35,6 @@ from ..models import Group, GroupAttendance, GroupMember, GroupSession
 from ..services import groups as services
 
 router = Router(tags=["小组工作"])
-
-
-def _form_data(values: dict[str, Any]) -> dict[str, Any]:
-    """A JSON body as form data: None and False are absent, dates and times in ISO form,
-    lists kept as lists."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or value is False:
-            continue
-        if isinstance(value, list):
-            out[key] = [str(v) for v in value]
-        else:
-            out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return out
 
 
 def _group(request: HttpRequest, group_id: int) -> Group:
@@ -238,7 +224,7 @@ def groups(
 ) -> Any:
     user = request.user
     form = GroupFilterForm(
-        _form_data(
+        form_data(
             {"kind": kind, "phase": phase, "community": community_id, "project": project_id, "q": q}
         ),
         communities=Community.objects.visible_to(user),
@@ -257,7 +243,7 @@ def group_create(request: HttpRequest, payload: GroupIn) -> Any:
         raise HttpError(403, _("无权创建小组"))
     data = payload.dict()
     form = GroupForm(
-        _form_data(
+        form_data(
             {
                 **{k: v for k, v in data.items() if not k.endswith("_id") and k != "co_leader_ids"},
                 "leader": data["leader_id"],
@@ -361,12 +347,12 @@ def member_add(request: HttpRequest, group_id: int, payload: MemberIn) -> Any:
     form: MemberAddForm | MemberQuickAddForm
     if payload.person_id is not None:
         form = MemberAddForm(
-            _form_data({"person": payload.person_id, **flags}),
+            form_data({"person": payload.person_id, **flags}),
             people=services.member_choices(request.user, group),
         )
     else:
         form = MemberQuickAddForm(
-            _form_data({"name": payload.name, "sex": payload.sex, "phone": payload.phone, **flags})
+            form_data({"name": payload.name, "sex": payload.sex, "phone": payload.phone, **flags})
         )
     if not form.is_valid():
         return form_errors(form)
@@ -390,7 +376,7 @@ def member_status(
     member = get_object_or_404(
         GroupMember.objects.visible_to(request.user), pk=member_id, group=group
     )
-    form = MemberStatusForm(_form_data(payload.dict()))
+    form = MemberStatusForm(form_data(payload.dict()))
     if not form.is_valid():
         return form_errors(form)
     try:
@@ -442,7 +428,7 @@ def session_create(request: HttpRequest, group_id: int, payload: SessionIn) -> A
         if mark.member_id not in known:
             return Status(400, {"detail": {"attendance": [_("签到名单中有不属于本小组的组员。")]}})
         body[f"att_{mark.member_id}"] = mark.status
-    form = SessionForm(_form_data(body), venues=services.venue_choices(user), members=members)
+    form = SessionForm(form_data(body), venues=services.venue_choices(user), members=members)
     if not form.is_valid():
         return form_errors(form)
     try:

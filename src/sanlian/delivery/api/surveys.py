@@ -16,15 +16,13 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut
+
 from ..forms.surveys import CallNeedLinkForm, QuestionForm, SurveyForm
 from ..models.surveys import Survey
 from ..services import surveys as services
 
 router = Router()
-
-
-class ErrorOut(Schema):
-    detail: Any
 
 
 def _errors(*sources: BaseForm | ValidationError) -> Status[dict[str, Any]]:

@@ -10,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 import segno
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from sanlian.core.audit import client_ip
 from sanlian.core.decorators import role_required
+from sanlian.core.forms import add_service_errors
 from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.xlsx import disclosure_for, export_response, wants_xlsx
 from sanlian.organizations.models import Community
@@ -55,16 +55,6 @@ def _user(request: HttpRequest) -> Any:
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's refusal on the fields it names (the rest on the form)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _visible(request: HttpRequest, pk: int) -> Activity:

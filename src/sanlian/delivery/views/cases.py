@@ -23,12 +23,12 @@ from django.views.decorators.http import require_POST
 
 from sanlian.core.audit import record_view
 from sanlian.core.decorators import role_required
+from sanlian.core.forms import add_service_errors
 from sanlian.core.roles import Role
 from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.xlsx import export_response, wants_xlsx
 from sanlian.organizations.models import Community, SocialWorker
 from sanlian.resources.models import ServiceProject
-from sanlian.resources.views.ledger import add_service_errors
 
 from ..forms.cases import (
     AssessmentForm,

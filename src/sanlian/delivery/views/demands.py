@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from sanlian.core.audit import client_ip
 from sanlian.core.decorators import role_required
+from sanlian.core.forms import add_service_errors
 from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.xlsx import disclosure_for, export_response, wants_xlsx
 from sanlian.organizations.models import Community
@@ -44,16 +45,6 @@ def _user(request: HttpRequest) -> Any:
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's refusal on the fields it names (the rest on the form)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 # ---- list ------------------------------------------------------------------------------------

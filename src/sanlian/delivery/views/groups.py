@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sanlian.core.decorators import role_required
+from sanlian.core.forms import add_service_errors
 from sanlian.core.xlsx import export_response, wants_xlsx
 from sanlian.organizations.models import Community
 from sanlian.resources.models import ServiceProject
@@ -42,16 +43,6 @@ def _user(request: HttpRequest) -> Any:
 
 def _htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's refusal on the fields it names (the rest on the form)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _group(request: HttpRequest, pk: int) -> Group:

@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm, BaseFormSet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,6 +17,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_errors, formset_data
 from sanlian.core.scoping import AREA_ROLES
 from sanlian.core.services import ConcurrentEditError
 
@@ -39,48 +39,6 @@ from ..models import (
 )
 
 router = Router()
-
-
-class ErrorOut(Schema):
-    detail: Any
-
-
-def form_errors(*sources: BaseForm | BaseFormSet | ValidationError) -> Status[dict[str, Any]]:  # type: ignore[type-arg]
-    """400 with the errors of forms, formsets (rows numbered from 0) or a ValidationError."""
-    detail: dict[str, list[str]] = {}
-    for source in sources:
-        if isinstance(source, ValidationError):
-            if hasattr(source, "error_dict"):
-                for k, v in source.message_dict.items():
-                    detail.setdefault(k, []).extend(str(m) for m in v)
-            else:
-                detail.setdefault("__all__", []).extend(str(m) for m in source.messages)
-        elif isinstance(source, BaseFormSet):
-            row_errors: list[Any] = source.errors
-            for i, errors in enumerate(row_errors):
-                for k, v in errors.items():
-                    detail.setdefault(f"{source.prefix}.{i}.{k}", []).extend(str(m) for m in v)
-            if source.non_form_errors():
-                detail.setdefault(str(source.prefix), []).extend(
-                    str(m) for m in source.non_form_errors()
-                )
-        else:
-            for name, field_errors in source.errors.items():
-                detail.setdefault(name, []).extend(str(m) for m in field_errors)
-    return Status(400, {"detail": detail})
-
-
-def formset_data(prefix: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """JSON rows as the POST data of a formset."""
-    data: dict[str, Any] = {f"{prefix}-TOTAL_FORMS": len(rows), f"{prefix}-INITIAL_FORMS": 0}
-    for i, row in enumerate(rows):
-        for key, value in row.items():
-            if value is None or value is False:
-                continue  # an unchecked box or an empty choice is simply absent
-            data[f"{prefix}-{i}-{key}"] = (
-                value.isoformat() if hasattr(value, "isoformat") else value
-            )
-    return data
 
 
 def require_editor(request: HttpRequest) -> Any:

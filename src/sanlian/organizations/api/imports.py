@@ -13,6 +13,7 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 
 from sanlian.core import audit
+from sanlian.core.api import ErrorOut
 from sanlian.core.models import AuditAction, TaskRun, TaskStatus
 from sanlian.core.xlsx import XLSX_CONTENT_TYPE
 
@@ -41,10 +42,6 @@ class ImportRunOut(Schema):
     rejected: int | None = None
     file_error: str = ""
     error_report_url: str | None = None
-
-
-class ErrorOut(Schema):
-    detail: Any
 
 
 def _run(request: HttpRequest, run_id: uuid.UUID) -> TaskRun:

@@ -15,6 +15,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut
 from sanlian.core.models import User
 from sanlian.core.scoping import scope_for
 from sanlian.core.services import ConcurrentEditError, save_versioned
@@ -41,10 +42,6 @@ from ..models import (
 from ..queries import person_search, search
 
 router = Router()
-
-
-class ErrorOut(Schema):
-    detail: Any
 
 
 def _errors(source: BaseForm | ValidationError, status: int = 400) -> Status[dict[str, Any]]:

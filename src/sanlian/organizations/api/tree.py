@@ -18,6 +18,8 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut
+
 from .. import services
 from ..forms import (
     CommunityMergeForm,
@@ -171,10 +173,6 @@ class PreviewOut(Schema):
     notes: list[str]
     # The community to look at afterwards (the target of a merge, the new one of a split).
     result_community_id: int | None = None
-
-
-class ErrorOut(Schema):
-    detail: Any
 
 
 def _require(request: HttpRequest, roles: tuple[str, ...]) -> Any:

@@ -14,6 +14,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_errors, formset_data
 from sanlian.core.roles import Role
 from sanlian.core.scoping import AREA_ROLES
 
@@ -29,7 +30,7 @@ from ..models import (
     UnionBuilding,
     union_status_rows,
 )
-from .cobuilding import ErrorOut, form_errors, formset_data, require_editor
+from .cobuilding import require_editor
 
 router = Router()
 

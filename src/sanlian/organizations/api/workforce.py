@@ -15,6 +15,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut
 from sanlian.core.models import User
 from sanlian.core.roles import Role
 from sanlian.core.scoping import AREA_ROLES
@@ -38,10 +39,6 @@ from ..models import (
 )
 
 router = Router()
-
-
-class ErrorOut(Schema):
-    detail: Any
 
 
 def _errors(source: BaseForm | ValidationError) -> Status[dict[str, Any]]:

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from sanlian.core.decorators import role_required
 from sanlian.core.editing import versioned_edit
+from sanlian.core.forms import add_service_errors
 from sanlian.core.roles import Role
 from sanlian.core.xlsx import export_response, wants_xlsx
 
@@ -49,16 +50,6 @@ from ..services import restructuring
 from .common import EDITORS, RESTRUCTURERS, user_of
 
 VENUE_EDITORS = (*EDITORS, Role.SOCIAL_ORG_MANAGER)
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's refusal on the form fields it names (the rest on the form)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 # ---- the tree --------------------------------------------------------------------------------

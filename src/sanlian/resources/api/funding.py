@@ -20,9 +20,9 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_errors, formset_data
 from sanlian.core.models import User
 from sanlian.core.roles import Role
-from sanlian.organizations.api.cobuilding import ErrorOut, form_errors, formset_data
 
 from ..forms.funding import ApplicationBundle, CancelForm, Decision, DecisionForm, ReviewForm
 from ..models import (

@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.forms import BaseForm
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -19,6 +18,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_data, form_errors
 from sanlian.core.scoping import AREA_ROLES, scope_for
 from sanlian.organizations.models import Community, Organization, Tier, Venue
 
@@ -33,36 +33,6 @@ from ..models import ProjectStatus, ResourceEntry, ServiceProject, VenueBooking
 from ..services import ledger as services
 
 router = Router()
-
-
-class ErrorOut(Schema):
-    detail: Any
-
-
-def form_errors(*sources: BaseForm | ValidationError) -> Status[dict[str, Any]]:
-    """400 with the errors of forms or of a service's ValidationError."""
-    detail: dict[str, list[str]] = {}
-    for source in sources:
-        if isinstance(source, ValidationError):
-            if hasattr(source, "error_dict"):
-                for k, v in source.message_dict.items():
-                    detail.setdefault(k, []).extend(str(m) for m in v)
-            else:
-                detail.setdefault("__all__", []).extend(str(m) for m in source.messages)
-        else:
-            for name, field_errors in source.errors.items():
-                detail.setdefault(name, []).extend(str(m) for m in field_errors)
-    return Status(400, {"detail": detail})
-
-
-def _form_data(values: dict[str, Any]) -> dict[str, Any]:
-    """A JSON body as form data: None and False are absent, dates in ISO form."""
-    out: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or value is False:
-            continue
-        out[key] = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return out
 
 
 def _user(request: HttpRequest) -> Any:
@@ -217,7 +187,7 @@ def entries(
     user = _user(request)
     qs = ResourceEntry.objects.visible_to(user).select_related("community")
     form = ResourceFilterForm(
-        _form_data(
+        form_data(
             {
                 "community": community_id,
                 "kind": kind,
@@ -315,7 +285,7 @@ def entry_create(request: HttpRequest, payload: EntryIn) -> Any:
         get_object_or_404(Organization.objects.visible_to(user), pk=payload.source_org_id)
     area = scope_for(user).area_path is not None
     form = ResourceEntryForm(
-        _form_data(
+        form_data(
             {
                 "community": payload.community_id,
                 "kind": payload.kind,
@@ -393,7 +363,7 @@ def booking_create(request: HttpRequest, payload: BookingIn) -> Any:
     if payload.project_id is not None:
         get_object_or_404(ServiceProject.objects.visible_to(user), pk=payload.project_id)
     form = BookingForm(
-        _form_data(
+        form_data(
             {
                 "title": payload.title,
                 "purpose": payload.purpose,

@@ -24,8 +24,8 @@ from ninja.errors import HttpError
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
 
+from sanlian.core.api import ErrorOut, form_errors, formset_data
 from sanlian.core.scoping import scope_for
-from sanlian.organizations.api.cobuilding import ErrorOut, form_errors, formset_data
 
 from ..forms.projects import (
     ContractPlan,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from sanlian.core.decorators import role_required
+from sanlian.core.forms import add_service_errors
 from sanlian.core.roles import Role
 from sanlian.core.scoping import AREA_ROLES, scope_for
 from sanlian.core.xlsx import export_response, wants_xlsx
@@ -49,16 +49,6 @@ from ..services import ledger as services
 
 def _user(request: HttpRequest) -> Any:
     return request.user
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
-    """Put a service's refusal on the fields it names (the rest on the form)."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            for error in errors:
-                form.add_error(name if name in form.fields else None, error)
-    else:
-        form.add_error(None, exc)
 
 
 def _htmx(request: HttpRequest) -> bool:
