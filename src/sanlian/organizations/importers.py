@@ -10,12 +10,11 @@ file again updates instead of adding; each batch writes one audit entry per acti
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 from types import SimpleNamespace
@@ -332,39 +331,6 @@ def _create(model: type[models.Model], objs: list[Any]) -> None:
                 copy.write_row([getattr(obj, name) for name in names])
 
 
-# What a batch's lookups tell PostgreSQL's planner (see _by_index).
-_LOOKUP_PLANNING = {"enable_seqscan": "off", "max_parallel_workers_per_gather": "0", "jit": "off"}
-
-
-@contextlib.contextmanager
-def _by_index() -> Iterator[None]:
-    """A batch's lookups (2,000 ID number hashes, card numbers, people) go through their
-    indexes, on one process. Without statistics (a table never analysed) the planner takes
-    2,000 keys for most of the table: it scans all of it with parallel workers and compiles
-    the plan (JIT), ten times the work of the index lookups, and work that grows with the
-    table. For the lookups' duration (in the batch's transaction) it is told otherwise."""
-    conn = transaction.get_connection()
-    if conn.vendor != "postgresql" or not conn.in_atomic_block:
-        yield
-        return
-    names = list(_LOOKUP_PLANNING)
-    with conn.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join("current_setting(%s)" for _ in names), names)
-        previous = cursor.fetchone()
-        cursor.execute(
-            "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
-            [v for name in names for v in (name, _LOOKUP_PLANNING[name])],
-        )
-    try:
-        yield
-    finally:
-        with conn.cursor() as cursor:
-            cursor.execute(
-                "SELECT " + ", ".join("set_config(%s, %s, true)" for _ in names),
-                [v for name, value in zip(names, previous, strict=True) for v in (name, value)],
-            )
-
-
 def _bump(objs: list[Any]) -> None:
     for obj in objs:
         obj.version = F("version") + 1
@@ -580,17 +546,16 @@ def people_upsert(rows: list[Row], ctx: Lookups) -> BatchOutcome:
     out = BatchOutcome()
     cards = {r.data["card_number"] for r in rows if r.data.get("card_number")}
     stints: dict[str, list[Membership]] = defaultdict(list)
-    with _by_index():
-        on_record, adopted = _people_on_record(rows)
-        # No join to the unions: only a refusal names one (and loads it then).
-        for m in Membership.objects.filter(card_number__in=cards).order_by("-joined_on", "-pk"):
-            stints[m.card_number].append(m)
-        active_of = {
-            m.person_id: m
-            for m in Membership.objects.filter(
-                person_id__in=[p.pk for p in on_record.values()], status=MembershipStatus.ACTIVE
-            ).order_by()
-        }
+    on_record, adopted = _people_on_record(rows)
+    # No join to the unions: only a refusal names one (and loads it then).
+    for m in Membership.objects.filter(card_number__in=cards).order_by("-joined_on", "-pk"):
+        stints[m.card_number].append(m)
+    active_of = {
+        m.person_id: m
+        for m in Membership.objects.filter(
+            person_id__in=[p.pk for p in on_record.values()], status=MembershipStatus.ACTIVE
+        ).order_by()
+    }
 
     plan: list[tuple[Row, Person | None, Membership | None]] = []
     for row in rows:
