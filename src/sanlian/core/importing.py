@@ -25,6 +25,7 @@ import contextvars
 import datetime as dt
 import enum
 import functools
+import logging
 import os
 import pickle
 import posixpath
@@ -66,6 +67,7 @@ if TYPE_CHECKING:
 else:
     StrOrPromise = str
 
+log = logging.getLogger(__name__)
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_FAST_READER_MAX_BYTES = 4 * 1024 * 1024
 DEFAULT_BATCH_SIZE = 2000
@@ -1690,9 +1692,11 @@ class _ChildRows:
         message = self.messages.get()
         if message[0] == "ended":
             code = self.proc.wait()
-            raise RuntimeError(f"the import's reading process ended early (exit code {code})")
+            log.error("the import's reading process ended early (exit code %s)", code)
+            raise RuntimeError(_("读取文件的进程意外退出，请重试：已导入的行不会重复导入。"))
         if message[0] == "crash":
-            raise RuntimeError(f"the import's reading process failed:\n{message[1]}")
+            log.error("the import's reading process failed:\n%s", message[1])
+            raise RuntimeError(_("读取文件时出错，请重试；如仍出错请联系系统管理员。"))
         return message
 
     def open(self) -> tuple[Header, str, int]:
