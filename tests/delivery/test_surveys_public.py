@@ -342,3 +342,28 @@ def test_each_page_view_gets_its_own_form_number(world: World) -> None:
     first, second = _page(Client(), survey), _page(Client(), survey)
     numbers = {NONCE.search(p.content.decode())[1] for p in (first, second)}  # type: ignore[index]
     assert (len(numbers), "您家最需要哪项服务？" in second.content.decode()) == (2, True)
+
+
+def test_a_submission_is_checked_against_the_survey_as_stored(world: World) -> None:
+    """The page may use a survey row read a moment ago; storing re-checks the database."""
+    survey = survey_with_questions(world)
+    SurveyFactory._meta.model.objects.filter(pk=survey.pk).update(
+        closes_at=timezone.now() - dt.timedelta(seconds=1)
+    )
+    shape = services.survey_shape(survey)
+    with pytest.raises(services.SurveyNotOpen):
+        services.response_submit(
+            survey=survey,
+            community_id=world.c1.pk,
+            answers=[(shape.questions[3], 4)],
+            nonce="n-1",
+            device_hash="d",
+        )
+    assert SurveyResponse.objects.count() == 0
+
+
+def test_the_cached_page_follows_the_language(world: World) -> None:
+    survey = survey_with_questions(world)
+    chinese = Client().get(_url(survey)).content.decode()
+    english = Client(HTTP_ACCEPT_LANGUAGE="en").get(_url(survey)).content.decode()
+    assert (">提交<" in chinese, ">Submit<" in english) == (True, True)

@@ -248,7 +248,7 @@ TASKS_INPROCESS_SYNC = env_bool("SANLIAN_TASKS_SYNC", False)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "sanlian.core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "sanlian",
         }

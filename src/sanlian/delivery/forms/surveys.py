@@ -3,13 +3,14 @@ question, the link of a need to a project call, and the residents' answer form."
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.db.models import QuerySet
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from sanlian.organizations.models import Community
 from sanlian.resources.models import ProjectCall
@@ -213,6 +214,27 @@ def _empty(value: Any) -> bool:
     return value in (None, "", [], ())
 
 
+@functools.lru_cache(maxsize=256)
+def _shape_fields(shape: SurveyShape, language: str) -> dict[str, forms.Field]:
+    """The fields of a survey's questions, built once per shape and language and shared by
+    every AnswerForm of that shape (building them was a third of a submission's cost). They
+    must not be changed once built."""
+    fields: dict[str, forms.Field] = {}
+    if len(shape.communities) > 1:
+        fields["community"] = forms.TypedChoiceField(
+            label=gettext_lazy("您所在的社区"),
+            choices=[("", gettext_lazy("请选择")), *shape.communities],
+            coerce=int,
+            error_messages={
+                "required": gettext_lazy("请选择您所在的社区。"),
+                "invalid_choice": gettext_lazy("请选择您所在的社区。"),
+            },
+        )
+    for q in shape.questions:
+        fields[q.name] = _field(q)
+    return fields
+
+
 class AnswerForm(forms.Form):
     """The residents' answers to one survey. A question whose show-if condition is not met
     is hidden: its answer is ignored, and it is not required."""
@@ -222,18 +244,9 @@ class AnswerForm(forms.Form):
     def __init__(self, *args: Any, shape: SurveyShape, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shape = shape
-        if len(shape.communities) > 1:
-            self.fields["community"] = forms.TypedChoiceField(
-                label=gettext_lazy("您所在的社区"),
-                choices=[("", gettext_lazy("请选择")), *shape.communities],
-                coerce=int,
-                error_messages={
-                    "required": gettext_lazy("请选择您所在的社区。"),
-                    "invalid_choice": gettext_lazy("请选择您所在的社区。"),
-                },
-            )
-        for q in shape.questions:
-            self.fields[q.name] = _field(q)
+        # Shared, not copied as Django copies declared fields: copying costs as much as the
+        # rest of a submission, and nothing changes these fields after they are built.
+        self.fields.update(_shape_fields(shape, get_language() or ""))
 
     def question_fields(self) -> list[tuple[QuestionShape, forms.BoundField]]:
         return [(q, self[q.name]) for q in self.shape.questions]

@@ -33,7 +33,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -408,8 +408,49 @@ def device_answers(survey: Survey, device_hash: str) -> int:
 
 @dataclass(frozen=True)
 class Submission:
-    response: SurveyResponse
+    response_id: int
     created: bool  # False: this page had been stored already (a second sending)
+
+
+class DeviceLimitReached(Exception):
+    """This device has sent DEVICE_LIMIT answers to this survey already."""
+
+
+class SurveyNotOpen(ValidationError):
+    """The survey is closed (or not yet open) at the moment of storing."""
+
+    def __init__(self) -> None:
+        super().__init__(_("该问卷已结束或尚未开始，不能再提交。"))
+
+
+def _answer_rows(
+    survey_id: int, community_id: int, answers: Iterable[tuple[QuestionShape, Any]]
+) -> list[tuple[Any, ...]]:
+    """(survey, community, question, option, number, text) of each answer row."""
+    adapt = connection.ops.adapt_decimalfield_value
+    rows: list[tuple[Any, ...]] = []
+    for question, value in answers:
+        base = (survey_id, community_id, question.id)
+        if question.kind in CHOICE_KINDS:
+            ids = value if isinstance(value, list | tuple | set) else [value]
+            rows += [(*base, int(i), None, "") for i in ids]
+        elif question.kind in (QuestionKind.LIKERT, QuestionKind.NUMBER):
+            rows.append((*base, None, adapt(Decimal(value), 14, 2), ""))
+        elif str(value):
+            rows.append((*base, None, None, str(value)))
+    return rows
+
+
+def _why_refused(survey: Survey, nonce: str, at: dt.datetime) -> Submission:
+    """After the guarded insert stored nothing: a second sending of a stored page, a survey
+    that has just closed, or a device at its limit (read afresh; this path is rare)."""
+    existing = SurveyResponse.objects.filter(nonce=nonce).values_list("pk", flat=True).first()
+    if existing is not None:
+        return Submission(existing, created=False)
+    current = public_survey(survey.token)
+    if current is None or not current.is_open(at):
+        raise SurveyNotOpen
+    raise DeviceLimitReached
 
 
 def response_submit(
@@ -423,43 +464,56 @@ def response_submit(
     now: dt.datetime | None = None,
 ) -> Submission:
     """Stores one anonymous answer sheet, once per form page. `answers` come validated by
-    `forms.surveys.AnswerForm` (option ids of the question, numbers, texts)."""
+    `forms.surveys.AnswerForm` (option ids of the question, numbers, texts).
+
+    This is the hot path of a survey flood (see bench/surveys.py), so the response row is
+    written by one guarded INSERT … SELECT … WHERE: the database itself checks, atomically
+    with the write, that the survey is open right now (`survey` may be a row read a moment
+    ago) and that this device is under its limit. Nothing stored means one of those failed
+    or the page was sent before; `_why_refused` tells which. Raises SurveyNotOpen,
+    ValidationError (a community not of the survey) or DeviceLimitReached."""
     at = now or timezone.now()
     if not survey.is_open(at):
-        raise ValidationError(_("该问卷已结束或尚未开始，不能再提交。"))
+        raise SurveyNotOpen
     shape = survey_shape(survey)
     if community_id not in {pk for pk, _name in shape.communities}:
         raise ValidationError({"community": _("请选择您所在的社区。")})
-    response = SurveyResponse(
-        survey=survey,
-        community_id=community_id,
-        nonce=nonce,
-        device_hash=device_hash,
-        ip_hash=ip_hash,
-        submitted_at=at,
-    )
-    rows: list[Answer] = []
-    for question, value in answers:
-        base = {"survey_id": survey.pk, "community_id": community_id, "question_id": question.id}
-        if question.kind in CHOICE_KINDS:
-            ids = value if isinstance(value, list | tuple | set) else [value]
-            rows += [Answer(option_id=int(i), **base) for i in ids]
-        elif question.kind in (QuestionKind.LIKERT, QuestionKind.NUMBER):
-            rows.append(Answer(number=Decimal(value), **base))
-        elif str(value):
-            rows.append(Answer(text=str(value), **base))
+    rows = _answer_rows(survey.pk, community_id, answers)
+    when = connection.ops.adapt_datetimefield_value(at)
+    responses, surveys = SurveyResponse._meta.db_table, Survey._meta.db_table
     try:
-        with transaction.atomic():
-            response.save(force_insert=True)
-            for row in rows:
-                row.response = response
-            Answer.objects.bulk_create(rows)
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {responses}"  # noqa: S608 (table names from the models)
+                " (survey_id, community_id, nonce, device_hash, ip_hash, submitted_at)"
+                " SELECT %s, %s, %s, %s, %s, %s"
+                f" WHERE EXISTS (SELECT 1 FROM {surveys} WHERE id = %s AND status = %s"
+                " AND opens_at <= %s AND closes_at > %s)"
+                f" AND (SELECT COUNT(*) FROM {responses} WHERE survey_id = %s"
+                " AND device_hash = %s) < %s"
+                " RETURNING id",
+                [survey.pk, community_id, nonce, device_hash, ip_hash, when,
+                 survey.pk, SurveyStatus.PUBLISHED, when, when,
+                 survey.pk, device_hash, DEVICE_LIMIT],
+            )  # fmt: skip
+            stored = cur.fetchone()
+            if stored is None:
+                return _why_refused(survey, nonce, at)
+            if rows:
+                values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+                cur.execute(
+                    f"INSERT INTO {Answer._meta.db_table}"  # noqa: S608
+                    " (response_id, survey_id, community_id, question_id, option_id, number,"
+                    f" text) VALUES {values}",
+                    [v for row in rows for v in (stored[0], *row)],
+                )
     except IntegrityError:
-        existing = SurveyResponse.objects.filter(nonce=nonce).first()
+        # The same page sent twice at once: the unique nonce let one through.
+        existing = SurveyResponse.objects.filter(nonce=nonce).values_list("pk", flat=True).first()
         if existing is None:
             raise
         return Submission(existing, created=False)
-    return Submission(response, created=True)
+    return Submission(stored[0], created=True)
 
 
 # ---- results -----------------------------------------------------------------------------------

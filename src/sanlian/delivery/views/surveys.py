@@ -14,7 +14,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.context_processors import csrf
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -31,7 +33,6 @@ from ..models.surveys import (
     CallNeedLink,
     Question,
     Survey,
-    SurveyResponse,
     SurveyStatus,
 )
 from ..services import surveys as services
@@ -200,11 +201,11 @@ def survey_transition(request: HttpRequest, pk: int, action: str) -> HttpRespons
 def survey_preview(request: HttpRequest, pk: int) -> HttpResponse:
     """The residents' page as they will see it, without a submit button."""
     survey = _survey(request, pk)
-    form = AnswerForm(shape=services.survey_shape(survey), initial={"nonce": "preview"})
+    form = AnswerForm(shape=services.survey_shape(survey))
     return render(
         request,
         "delivery/surveys/public/answer.html",
-        {"survey": survey, "form": form, "preview": True},
+        {"survey": survey, "form": form, "preview": True, "nonce": "preview"},
     )
 
 
@@ -381,9 +382,15 @@ def _render_public(
     status: int = 200,
     device: str = "",
 ) -> HttpResponse:
-    response = render(
-        request, f"delivery/surveys/public/{template}", {"survey": survey, **context}, status=status
+    # Rendered without the request: the residents' pages use no context processor (no user,
+    # no navigation); the CSRF token is their only per-visitor value.
+    html = render_to_string(
+        f"delivery/surveys/public/{template}", {"survey": survey, **csrf(request), **context}
     )
+    return _with_device(request, HttpResponse(html, status=status), device)
+
+
+def _with_device(request: HttpRequest, response: HttpResponse, device: str) -> HttpResponse:
     if device and request.COOKIES.get(services.DEVICE_COOKIE) != device:
         response.set_cookie(
             services.DEVICE_COOKIE,
@@ -396,31 +403,79 @@ def _render_public(
     return response
 
 
-_blank: dict[tuple[int, str, str], str] = {}
+# Pages of a published survey rendered once per process and language. Its title, questions
+# and options cannot change any more, so a phone's page is a cached string with the form
+# number and CSRF token put in (a survey flood is mostly page views).
+_pages: dict[tuple[Any, ...], str] = {}
+NONCE_MARK, CSRF_MARK = "@@sanlian-nonce@@", "@@sanlian-csrf@@"
+
+
+def _cached(key: tuple[Any, ...], render: Any) -> str:
+    full = (*key, translation.get_language() or "")
+    html = _pages.get(full)
+    if html is None:
+        if len(_pages) > 500:
+            _pages.clear()
+        html = _pages[full] = render()
+    return html
 
 
 def _blank_questions(survey: Survey, shape: services.SurveyShape) -> str:
-    """The questions of the empty form, rendered once per published survey and language: the
-    page a phone asks for is then a few string joins (its shape cannot change any more)."""
-    key = (survey.pk, survey.token, translation.get_language() or "")
-    html = _blank.get(key)
-    if html is None:
-        if len(_blank) > 200:
-            _blank.clear()
-        html = _blank[key] = render_to_string(
+    return _cached(
+        (survey.pk, survey.token, "questions"),
+        lambda: render_to_string(
             "delivery/surveys/public/_questions.html", {"form": AnswerForm(shape=shape)}
-        )
-    return html
+        ),
+    )
+
+
+def _answer_page(request: HttpRequest, survey: Survey, shape: services.SurveyShape, *,
+                 answered: bool) -> str:  # fmt: skip
+    page = _cached(
+        (survey.pk, survey.token, "answer", answered),
+        lambda: render_to_string(
+            "delivery/surveys/public/answer.html",
+            {
+                "survey": survey,
+                "blank_questions": _blank_questions(survey, shape),
+                "answered": answered,
+                "nonce": NONCE_MARK,
+                "csrf_token": CSRF_MARK,
+            },
+        ),
+    )
+    # Both values are URL-safe base64 with ':' and '-': nothing to escape in an attribute.
+    return page.replace(NONCE_MARK, services.new_nonce(survey), 1).replace(
+        CSRF_MARK, get_token(request), 1
+    )
+
+
+def _thanks(request: HttpRequest, survey: Survey, state: str, *, device: str) -> HttpResponse:
+    """The page after sending: stored ('ok'), stored before ('repeat'), device at its
+    limit ('limit', 429)."""
+    html = _cached(
+        (survey.pk, survey.token, "thanks", state),
+        lambda: render_to_string(
+            "delivery/surveys/public/thanks.html",
+            {"survey": survey, "repeat": state == "repeat", "limit": state == "limit"},
+        ),
+    )
+    status = 429 if state == "limit" else 200
+    return _with_device(request, HttpResponse(html, status=status), device)
 
 
 @never_cache
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The public page of a survey (GET) and its submission (POST); see services.surveys for
-    the protection against floods and double submission."""
-    survey = services.public_survey(token, fresh=request.method == "POST")
+    the protection against floods and double submission. A page view may use the survey row
+    read a moment ago; a submission is checked against the row in the database as it is
+    stored (services.response_submit)."""
+    survey = services.public_survey(token, fresh=False)
+    now = timezone.now()
+    if survey is not None and not survey.is_open(now):
+        survey = services.public_survey(token)  # reopened or published just now?
     if survey is None:
         raise Http404
-    now = timezone.now()
     device = request.COOKIES.get(services.DEVICE_COOKIE, "")[:64] or services.new_device_token()
     if not survey.is_open(now):
         status = 410 if request.method == "POST" else 200
@@ -429,41 +484,29 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     shape = services.survey_shape(survey)
     device_hash = services.keyed_hash("device", device)
     if request.method != "POST":
-        form = AnswerForm(shape=shape, initial={"nonce": services.new_nonce(survey)})
         known = services.DEVICE_COOKIE in request.COOKIES
-        context: dict[str, Any] = {
-            "form": form,
-            "blank_questions": _blank_questions(survey, shape),
-            "answered": services.device_answers(survey, device_hash) if known else 0,
-        }
-        return _render_public(request, survey, "answer.html", context, device=device)
+        answered = known and services.device_answers(survey, device_hash) > 0
+        page = _answer_page(request, survey, shape, answered=answered)
+        return _with_device(request, HttpResponse(page), device)
     form = AnswerForm(request.POST, shape=shape)
     nonce = services.check_nonce(survey, request.POST.get("nonce", ""))
 
     def again(message: str, status: int) -> HttpResponse:
         # The resident's answers stay on the page; a new form number if the old one was bad.
-        data = request.POST.copy()
-        if nonce is None:
-            data["nonce"] = services.new_nonce(survey)
-        kept = AnswerForm(data, shape=shape)
+        fresh = services.new_nonce(survey) if nonce is None else request.POST.get("nonce", "")
+        kept = AnswerForm(request.POST, shape=shape)
         kept.is_valid()
-        return _render_public(
-            request, survey, "answer.html", {"form": kept, "notice": message}, status=status
-        )
+        context = {"form": kept, "notice": message, "nonce": fresh}
+        return _render_public(request, survey, "answer.html", context, status=status)
 
     if nonce is None:
         return again(_("页面已过期，您的回答已保留，请确认后再次提交。"), 400)
     if not form.is_valid():
-        return _render_public(request, survey, "answer.html", {"form": form}, status=400)
+        context = {"form": form, "nonce": request.POST.get("nonce", "")}
+        return _render_public(request, survey, "answer.html", context, status=400)
     ip_hash = services.keyed_hash("address", client_address(request))
     if not services.address_allows(ip_hash):
         return again(_("提交过于频繁，请稍等一分钟后再提交，您的回答已保留。"), 429)
-    if services.device_answers(survey, device_hash) >= services.DEVICE_LIMIT:
-        repeat = SurveyResponse.objects.filter(nonce=nonce).exists()
-        context = {"repeat": True} if repeat else {"limit": True}
-        return _render_public(
-            request, survey, "thanks.html", context, status=200 if repeat else 429
-        )
     try:
         submission = services.response_submit(
             survey=survey,
@@ -474,8 +517,12 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
             ip_hash=ip_hash,
             now=now,
         )
-    except ValidationError as exc:
+    except services.DeviceLimitReached:
+        return _thanks(request, survey, "limit", device=device)
+    except services.SurveyNotOpen:  # closed a moment ago
+        current = services.public_survey(token) or survey
+        not_yet = {"not_yet": timezone.now() < current.opens_at}
+        return _render_public(request, current, "closed.html", not_yet, status=410)
+    except ValidationError as exc:  # a community not of the survey
         return again(" ".join(exc.messages), 400)
-    return _render_public(
-        request, survey, "thanks.html", {"repeat": not submission.created}, device=device
-    )
+    return _thanks(request, survey, "ok" if submission.created else "repeat", device=device)
