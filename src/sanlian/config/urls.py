@@ -9,5 +9,6 @@ urlpatterns = [
     path("org/", include("sanlian.organizations.urls")),
     path("res/", include("sanlian.resources.urls")),
     path("svc/", include("sanlian.delivery.urls")),
+    path("insights/", include("sanlian.insights.urls.analysis")),
     path("", include("sanlian.insights.urls")),
 ]
