@@ -132,3 +132,52 @@ class TierDecisionForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["tier"].choices = Tier.choices  # type: ignore[attr-defined]
+
+
+class AllocationForm(forms.Form):
+    call: forms.ModelChoiceField[Any] = forms.ModelChoiceField(label=_("项目指南"), queryset=None)
+    name = forms.CharField(label=_("方案名称"), max_length=100, required=False)
+    budget = forms.DecimalField(label=_("预算（元）"), min_value=Decimal("0.01"), decimal_places=2)
+    max_community_share = forms.DecimalField(
+        label=_("单个社区上限（占预算 %）"), required=False, min_value=Decimal("0.1"),
+        max_value=Decimal(100), decimal_places=1,
+    )  # fmt: skip
+    weak_floor = forms.DecimalField(
+        label=_("薄弱社区下限（占预算 %）"), required=False, min_value=Decimal("0.1"),
+        max_value=Decimal(100), decimal_places=1,
+    )  # fmt: skip
+    max_per_org = forms.DecimalField(
+        label=_("单个机构上限（元）"), required=False, min_value=Decimal("0.01"), decimal_places=2
+    )
+    must_fund = forms.CharField(
+        label=_("必须资助（申报编号，逗号分隔）"), required=False, max_length=2000
+    )
+    must_not_fund = forms.CharField(
+        label=_("不予资助（申报编号，逗号分隔）"), required=False, max_length=2000
+    )
+
+    def __init__(self, *args: Any, calls: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["call"].queryset = calls  # type: ignore[attr-defined]
+
+    def _ids(self, name: str) -> list[int]:
+        raw = self.cleaned_data[name].replace("，", ",").replace(" ", ",")
+        try:
+            return sorted({int(p) for p in raw.split(",") if p.strip()})
+        except ValueError:
+            raise forms.ValidationError(_("请填写申报编号（数字），用逗号分隔。")) from None
+
+    def clean_max_community_share(self) -> Decimal | None:
+        """As a fraction of the budget (the form asks for a percentage)."""
+        value = self.cleaned_data["max_community_share"]
+        return value / 100 if value is not None else None
+
+    def clean_weak_floor(self) -> Decimal | None:
+        value = self.cleaned_data["weak_floor"]
+        return value / 100 if value is not None else None
+
+    def clean_must_fund(self) -> list[int]:
+        return self._ids("must_fund")
+
+    def clean_must_not_fund(self) -> list[int]:
+        return self._ids("must_not_fund")

@@ -8,14 +8,19 @@ from typing import Any
 from django.urls import URLPattern, path
 from django.utils.translation import gettext_lazy as _
 
+from sanlian.core.roles import Role
+
 from ..services import fairness as fairness_services
-from ..views import fairness, pilots, tiers
+from ..views import allocation, dashboard, fairness, pilots, report, tiers
 
 app_name = "insights"
 
 urlpatterns: list[URLPattern] = [
+    path("dashboard/", dashboard.dashboard, name="dashboard"),
     path("fairness/", fairness.fairness_page, name="fairness"),
     path("fairness/settings/", fairness.fairness_settings, name="fairness_settings"),
+    path("allocation/", allocation.allocation_list, name="allocation"),
+    path("allocation/<int:pk>/", allocation.allocation_detail, name="allocation_detail"),
     path("tiers/", tiers.tier_list, name="tiers"),
     path("tiers/<int:pk>/", tiers.tier_detail, name="tier_detail"),
     path(
@@ -31,10 +36,17 @@ urlpatterns: list[URLPattern] = [
         pilots.values_edit,
         name="pilot_values",
     ),
+    path("projects/<int:pk>/report/", report.project_report, name="project_report"),
 ]
 
 NAV: list[tuple[Any, str, set[str]]] = [
+    (
+        _("数据看板"),
+        "insights:dashboard",
+        set(fairness_services.ROLES) | {Role.COMMUNITY_CADRE, Role.PARTY_SECRETARY},
+    ),
     (_("资源均衡"), "insights:fairness", set(fairness_services.ROLES)),
     (_("社区分类"), "insights:tiers", set(fairness_services.ROLES)),
+    (_("预算分配"), "insights:allocation", set(fairness_services.ROLES)),
     (_("试点评估"), "insights:pilots", set(fairness_services.ROLES)),
 ]

@@ -82,10 +82,15 @@ def _batch(request: HttpRequest, pk: int) -> PilotBatch:
 def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     indicators = list(batch.indicators.all())
-    evaluations = [services.evaluate(i) for i in indicators]
+    evaluations = [
+        (e, [(tier_label(t), r) for t, r in e.by_tier.items()])
+        for e in (services.evaluate(i) for i in indicators)
+    ]
+    communities = services.batch_communities(batch)
     context = {
         "batch": batch,
-        "communities": services.batch_communities(batch),
+        "pilots": [c for c, pilot in communities if pilot],
+        "comparisons": [c for c, pilot in communities if not pilot],
         "evaluations": evaluations,
         "indicator_form": IndicatorForm(),
     }
