@@ -1,4 +1,4 @@
-"""`python -m bench [--scale small|medium|city] [--only seed,search,import,survey] [--db-url URL]`.
+"""`python -m bench [--scale small|medium|city] [--only seed,search,import,survey,allocation] [--db-url URL]`.
 
 Prints one Markdown table of every figure and writes it to bench/results.md."""
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from .common import BENCH_DIR, Results, bench_env, db_name, default_db_url, machine
 
-STEPS = ("seed", "search", "import", "survey")
+STEPS = ("seed", "search", "import", "survey", "allocation")
 SCALES = ("small", "medium", "city")
 
 
@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default=",".join(STEPS),
-        help="comma-separated steps among seed, search, import, survey (default: all)",
+        help="comma-separated steps among seed, search, import, survey, allocation (default: all)",
     )
     parser.add_argument("--db-url", help="PostgreSQL URL (default: sanlian_bench_<scale>)")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the import file")
@@ -105,6 +105,11 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.survey_seconds,
             responses=args.survey_responses,
         )
+    if "allocation" in args.steps:
+        from . import allocation
+
+        print("allocation: 1,500 communities, 6,000 candidates (HiGHS) …", flush=True)
+        allocation.run(results)
     table = results.markdown()
     header = (
         f"# Sanlian benchmark results ({args.scale})\n\n"

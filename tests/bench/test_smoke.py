@@ -33,6 +33,8 @@ EXPECTED_ROWS = (
     "| import | reference: COPY 500 rows (CSV) into a temporary table |",
     "| import | ratio import / COPY |",
     "| machine | PostgreSQL |",
+    "| allocation | solve (HiGHS MIP), total |",
+    "| allocation | overhead (total − solver) / solver |",
 )
 
 
@@ -48,9 +50,9 @@ def throwaway_url() -> Iterator[str]:
 
 
 def test_bench_runs_and_prints_its_table(throwaway_url: str) -> None:
-    cmd = [sys.executable, "-m", "bench", "--scale", "small", "--only", "search,import"]
+    cmd = [sys.executable, "-m", "bench", "--scale", "small", "--only", "search,import,allocation"]
     cmd += ["--rows", "500", "--queries", "40", "--db-url", throwaway_url, "--output", "-"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=150, check=False)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = done.stdout[done.stdout.index("| benchmark | figure |") :]
