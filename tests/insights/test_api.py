@@ -21,6 +21,7 @@ from ..resources.factories import (
     BudgetPoolFactory,
     ProjectCallFactory,
     ResourceEntryFactory,
+    project_in,
 )
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +124,20 @@ def test_a_pilot_with_values_and_its_evaluation(world: World) -> None:
 def test_the_next_pilots_are_ranked(world: World) -> None:
     body = world.client(Role.FEDERATION_STAFF).get("/api/insights/next-pilots").json()
     assert [r["rank"] for r in body] == [1, 2]
+
+
+def test_the_dashboard_gives_the_tables_of_the_page(world: World) -> None:
+    body = world.client(Role.FEDERATION_STAFF).get("/api/insights/dashboard").json()
+    keys = {t["key"] for s in body["sections"] for t in s["tables"]}
+    assert ("members_profile" in keys, body["area"]["id"]) == (True, world.city.pk)
+
+
+def test_a_dashboard_outside_the_scope_is_not_found(world: World) -> None:
+    response = world.client(Role.AREA_STAFF).get(f"/api/insights/dashboard?area={world.d2.pk}")
+    assert response.status_code == 404
+
+
+def test_the_project_report_as_json(world: World) -> None:
+    project = project_in(world.d1, world.c1, world.o1)
+    body = world.client(Role.FEDERATION_STAFF).get(f"/api/insights/projects/{project.pk}/report")
+    assert (body.status_code, body.json()["identity"]["title"]) == (200, project.title)

@@ -486,3 +486,67 @@ def next_pilots(request: HttpRequest, limit: int = 30) -> Any:
 
 
 __all__ = ["router"]
+
+
+# ---- dashboards and the project report ---------------------------------------------------------
+
+
+@router.get("/insights/dashboard", response=dict[str, Any])
+def dashboard(request: HttpRequest, area: int | None = None) -> Any:
+    """The dashboard of an area in scope (default: the caller's own), as on the page: each
+    section's headline figures and tables (key, title, headers, rows, note)."""
+    # The tables are shaped once, by the page's own presenter, so page and API agree.
+    from .services import dashboard as dashboard_services
+    from .views.dashboard import sections
+
+    user = request.user
+    if not user.has_role(*dashboard_services.ROLES):  # type: ignore[union-attr]
+        raise HttpError(403, "无权查看数据看板")
+    found = dashboard_services.area_for(user, area)
+    if found is None:
+        raise HttpError(404, "Not Found")
+    d = dashboard_services.dashboard(user, found)
+    return {
+        "area": {"id": found.node.id, "name": found.node.name},
+        "as_of": d.as_of,
+        "sections": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "stats": [
+                    {"label": st.label, "value": st.value, "note": st.note} for st in s.stats
+                ],
+                "tables": [
+                    {
+                        "key": p.table.key,
+                        "title": p.table.title,
+                        "headers": list(p.table.headers),
+                        "rows": [list(r) for r in p.table.rows],
+                        "note": p.table.note,
+                    }
+                    for p in s.panels
+                ],
+            }
+            for s in sections(d)
+        ],
+    }
+
+
+@router.get("/insights/projects/{project_id}/report", response=dict[str, Any])
+def project_report(request: HttpRequest, project_id: int) -> Any:
+    """The evaluation report of a project the caller can see: identity, indicator attainment,
+    beneficiaries and service volume, pre/post change of its groups, satisfaction, spend and
+    cost per beneficiary, milestones; a figure the records cannot give carries its reason."""
+    import dataclasses
+
+    from sanlian.resources.models import ServiceProject
+
+    from .services.report import project_report as build
+
+    project = get_object_or_404(
+        ServiceProject.objects.visible_to(request.user).select_related(
+            "pool__owner", "organization"
+        ),
+        pk=project_id,
+    )
+    return dataclasses.asdict(build(project))
