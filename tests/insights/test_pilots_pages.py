@@ -129,3 +129,14 @@ def test_a_batch_is_created_from_the_page(world: World) -> None:
     batch = PilotBatch.objects.get(name="页面批次")
     indicators = list(batch.indicators.values_list("name", "higher_is_better"))
     assert (response.status_code, indicators) == (302, [("会员发展率", True), ("投诉数", False)])
+
+
+def test_rows_are_counted_in_the_community_they_lie_in(world: World) -> None:
+    from sanlian.organizations.models import Organization, OrgKind
+
+    communities = [world.c1, world.c2]
+    paths = {c.organization.path: c.pk for c in communities}
+    counted = services._per_community(
+        Organization.objects.filter(kind=OrgKind.SOCIAL_ORG), "path", paths
+    )
+    assert dict(counted) == {world.c1.pk: 1, world.c2.pk: 1}

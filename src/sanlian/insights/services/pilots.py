@@ -220,9 +220,13 @@ def _per_community(qs: QuerySet[Any], path_field: str, paths: dict[str, int]) ->
     organisation inside the community: its union, social organisations, teams)."""
     out: dict[int, int] = defaultdict(int)
     for path, n in qs.order_by().values_list(path_field).annotate(n=Count("pk")):
-        for prefix, cid in paths.items():
-            if path.startswith(prefix):
-                out[cid] += n
+        # Paths are "/1/5/20/": the community is the ancestor (or self) whose path is known,
+        # found by walking up the segments (a dict lookup each, not a scan of the communities).
+        prefix = "/"
+        for segment in (path or "").strip("/").split("/"):
+            prefix += f"{segment}/"
+            if prefix in paths:
+                out[paths[prefix]] += n
                 break
     return out
 
