@@ -12,6 +12,7 @@ from django.urls import reverse
 from sanlian.core.roles import Role
 from sanlian.insights.models import PilotBatch, PilotValue
 from sanlian.insights.services import pilots as services
+from sanlian.insights.services.common import count_per_community
 
 from ..conftest import World
 from ..factories import CommunityFactory
@@ -136,7 +137,7 @@ def test_rows_are_counted_in_the_community_they_lie_in(world: World) -> None:
 
     communities = [world.c1, world.c2]
     paths = {c.organization.path: c.pk for c in communities}
-    counted = services._per_community(
+    counted = count_per_community(
         Organization.objects.filter(kind=OrgKind.SOCIAL_ORG), "path", paths
     )
     assert dict(counted) == {world.c1.pk: 1, world.c2.pk: 1}

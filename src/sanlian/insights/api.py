@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -33,14 +34,15 @@ from .services import allocation as allocation_services
 from .services import fairness as fairness_services
 from .services import pilots as pilot_services
 from .services import tiers as tier_services
+from .services.common import ROLES
 
 router = Router(tags=["数据分析"])
 
 
 def _user(request: HttpRequest) -> Any:
     user = request.user
-    if not user.has_role(*fairness_services.ROLES):  # type: ignore[union-attr]
-        raise HttpError(403, "无权使用数据分析")
+    if not user.has_role(*ROLES):  # type: ignore[union-attr]
+        raise HttpError(403, _("无权使用数据分析"))
     return user
 
 
@@ -92,7 +94,7 @@ def fairness(request: HttpRequest, year: int | None = None, basis: str = "commun
     share, the Lorenz curve and the alerts."""
     user = _user(request)
     if basis not in (fairness_services.PER_COMMUNITY, fairness_services.PER_RESIDENT):
-        raise HttpError(400, "basis 只能是 community 或 resident")
+        raise HttpError(400, _("basis 只能是 community 或 resident"))
     report = fairness_services.fairness_report(
         user, year=year or timezone.localdate().year, basis=basis
     )
@@ -366,8 +368,8 @@ class ValueIn(Schema):
 def _batch(b: PilotBatch) -> dict[str, Any]:
     return {
         "id": b.pk, "name": b.name, "starts_on": b.starts_on, "note": b.note,
-        "pilot_ids": sorted(b.pilots.values_list("pk", flat=True)),
-        "comparison_ids": sorted(b.comparisons.values_list("pk", flat=True)),
+        "pilot_ids": sorted(c.pk for c in b.pilots.all()),
+        "comparison_ids": sorted(c.pk for c in b.comparisons.all()),
         "indicators": list(b.indicators.all()),
     }  # fmt: skip
 
@@ -387,7 +389,10 @@ def _effect(r: Any) -> dict[str, Any]:
 
 @router.get("/insights/pilots", response=list[BatchOut])
 def pilot_batches(request: HttpRequest) -> Any:
-    return [_batch(b) for b in PilotBatch.objects.visible_to(_user(request))[:100]]
+    batches = PilotBatch.objects.visible_to(_user(request)).prefetch_related(
+        "pilots", "comparisons", "indicators"
+    )
+    return [_batch(b) for b in batches[:100]]
 
 
 @router.get("/insights/pilots/{batch_id}", response=BatchDetailOut)
@@ -396,8 +401,9 @@ def pilot_batch(request: HttpRequest, batch_id: int) -> Any:
     by tier (a tier that cannot be estimated carries its Chinese explanation in `error`)."""
     b = get_object_or_404(PilotBatch.objects.visible_to(_user(request)), pk=batch_id)
     evaluations = []
+    communities = pilot_services.batch_communities(b)
     for indicator in b.indicators.all():
-        e = pilot_services.evaluate(indicator)
+        e = pilot_services.evaluate(indicator, communities=communities)
         overall = _effect(e.overall) if e.overall else {"error": e.error, "notes": e.details}
         evaluations.append(
             {"indicator_id": indicator.pk, "overall": overall,
@@ -447,7 +453,7 @@ def pilot_values(
     indicator = get_object_or_404(PilotIndicator, pk=indicator_id, batch=b)
     bad = [v.period for v in payload if v.period not in Period.values]
     if bad:
-        return form_errors(ValidationError({"period": ["期次只能是 baseline 或 follow_up。"]}))
+        return form_errors(ValidationError({"period": [_("期次只能是 baseline 或 follow_up。")]}))
     try:
         n = pilot_services.values_save(
             indicator=indicator, by=user,
@@ -501,7 +507,7 @@ def dashboard(request: HttpRequest, area: int | None = None) -> Any:
 
     user = request.user
     if not user.has_role(*dashboard_services.ROLES):  # type: ignore[union-attr]
-        raise HttpError(403, "无权查看数据看板")
+        raise HttpError(403, _("无权查看数据看板"))
     found = dashboard_services.area_for(user, area)
     if found is None:
         raise HttpError(404, "Not Found")

@@ -21,7 +21,7 @@ from sanlian.resources.models import Application, ApplicationStatus, ProjectCall
 from ..methods import MethodError, fairness
 from ..methods import allocation as method
 from ..models import AllocationScenario, TierProposal
-from .fairness import ROLES
+from .common import analysis_area
 
 # Without a tier assessment, a community's need score follows its tier (documented on the
 # page): weak communities need most.
@@ -190,8 +190,7 @@ def scenario_run(
 ) -> AllocationScenario:
     """Solves the scenario and saves it with its result; contradictory rules are saved too,
     with the explanation of which rules conflict."""
-    if not by.has_role(*ROLES) or by.organization is None:
-        raise PermissionDenied(_("只有工会联合会或区域工作人员可以做预算分配。"))
+    area = analysis_area(by, _("只有工会联合会或区域工作人员可以做预算分配。"))
     if not calls(by).filter(pk=call.pk).exists():
         raise PermissionDenied(_("您不能使用这个项目指南。"))
     if budget <= 0:
@@ -222,7 +221,7 @@ def scenario_run(
     result["last_year"] = _last_year(by, call, candidates)
     result["labels"] = {str(c.id): c.label for c in candidates}
     return AllocationScenario.objects.create(
-        area=by.organization.area_node(),
+        area=area,
         call=call,
         name=name.strip() or _("分配方案"),
         budget=budget,

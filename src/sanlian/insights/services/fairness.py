@@ -15,13 +15,12 @@ from django.utils.translation import gettext as _
 from sanlian.core.models import User
 from sanlian.organizations.models import Organization, Tier
 from sanlian.resources.models import ResourceEntry
-from sanlian.resources.services.ledger import OVERVIEW_ROLES, Overview, resource_overview
+from sanlian.resources.services.ledger import Overview, resource_overview
 
 from ..methods import MethodError
 from ..methods import fairness as measures
 from ..models import FairnessSettings
 
-ROLES = OVERVIEW_ROLES
 PER_COMMUNITY, PER_RESIDENT = "community", "resident"
 
 

@@ -5,7 +5,6 @@ baseline and follow-up values), the difference-in-differences evaluation of
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -25,13 +24,11 @@ from sanlian.resources.models import ResourceEntry
 from ..methods import MethodError
 from ..methods import pilots as method
 from ..models import Period, PilotBatch, PilotIndicator, PilotValue
-from .fairness import ROLES
+from .common import analysis_area, count_per_community
 
 
 def _area(by: User) -> Organization:
-    if not by.has_role(*ROLES) or by.organization is None:
-        raise PermissionDenied(_("只有工会联合会或区域工作人员可以管理试点。"))
-    return by.organization.area_node()
+    return analysis_area(by, _("只有工会联合会或区域工作人员可以管理试点。"))
 
 
 def _check_communities(by: User, communities: Iterable[Community], field: str) -> list[Community]:
@@ -165,10 +162,17 @@ class Evaluation:
     by_tier: dict[str, method.DidResult | MethodError]
 
 
-def evaluate(indicator: PilotIndicator, *, alpha: float = 0.05) -> Evaluation:
-    """The effect of the pilot on one indicator, overall and within each tier. For an
-    indicator where lower is better the sign is as measured (a fall is a negative effect)."""
-    communities = batch_communities(indicator.batch)
+def evaluate(
+    indicator: PilotIndicator,
+    *,
+    alpha: float = 0.05,
+    communities: list[tuple[Community, bool]] | None = None,
+) -> Evaluation:
+    """The effect of the pilot on one indicator, overall and within each tier (pass the
+    batch's `communities` when evaluating several indicators). For an indicator where lower
+    is better the sign is as measured (a fall is a negative effect)."""
+    if communities is None:
+        communities = batch_communities(indicator.batch)
     grid = value_grid(indicator)
     observations = [
         method.Observation(
@@ -215,22 +219,6 @@ class Readiness:
         ) / 3
 
 
-def _per_community(qs: QuerySet[Any], path_field: str, paths: dict[str, int]) -> dict[int, int]:
-    """Counts of rows per community, by the organisation path of the row (rows of every
-    organisation inside the community: its union, social organisations, teams)."""
-    out: dict[int, int] = defaultdict(int)
-    for path, n in qs.order_by().values_list(path_field).annotate(n=Count("pk")):
-        # Paths are "/1/5/20/": the community is the ancestor (or self) whose path is known,
-        # found by walking up the segments (a dict lookup each, not a scan of the communities).
-        prefix = "/"
-        for segment in (path or "").strip("/").split("/"):
-            prefix += f"{segment}/"
-            if prefix in paths:
-                out[paths[prefix]] += n
-                break
-    return out
-
-
 def next_pilot_candidates(user: User) -> list[method.PilotCandidate]:
     """The visible active communities with the figures the ranking needs: need (demands of
     the last year per 1,000 residents), readiness (see Readiness) and their share of the
@@ -253,11 +241,11 @@ def next_pilot_candidates(user: User) -> list[method.PilotCandidate]:
         .annotate(total=Sum("value"))
     )
     total = sum(resources.values(), Decimal(0))
-    social = _per_community(
+    social = count_per_community(
         Organization.objects.filter(kind=OrgKind.SOCIAL_ORG, is_active=True), "path", paths
     )
-    members = _per_community(Membership.objects.active(), "union__path", paths)
-    volunteers = _per_community(Volunteer.objects.all(), "team__path", paths)
+    members = count_per_community(Membership.objects.active(), "union__path", paths)
+    volunteers = count_per_community(Volunteer.objects.all(), "team__path", paths)
     in_pilot = set(
         PilotBatch.objects.visible_to(user).values_list("pilots", flat=True).exclude(pilots=None)
     )

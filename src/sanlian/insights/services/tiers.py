@@ -33,8 +33,7 @@ from sanlian.organizations.models import (
 from ..methods import MethodError
 from ..methods import topsis as method
 from ..models import TierAssessment, TierDecision, TierProposal
-from .fairness import ROLES
-from .pilots import _per_community
+from .common import analysis_area, count_per_community
 
 YEAR = dt.timedelta(days=365)
 
@@ -70,11 +69,11 @@ def indicator_matrix(
     ids = [c.pk for c in communities]
     paths = {c.organization.path: c.pk for c in communities}
     since = timezone.localdate() - YEAR
-    members = _per_community(Membership.objects.active(), "union__path", paths)
-    social = _per_community(
+    members = count_per_community(Membership.objects.active(), "union__path", paths)
+    social = count_per_community(
         Organization.objects.filter(kind=OrgKind.SOCIAL_ORG, is_active=True), "path", paths
     )
-    workers = _per_community(SocialWorker.objects.all(), "organization__path", paths)
+    workers = count_per_community(SocialWorker.objects.all(), "organization__path", paths)
     venues = dict(
         Venue.objects.filter(community__in=ids)
         .order_by()
@@ -112,9 +111,7 @@ def indicator_matrix(
 
 
 def _area(by: User) -> Organization:
-    if not by.has_role(*ROLES) or by.organization is None:
-        raise PermissionDenied(_("只有工会联合会或区域工作人员可以评估社区分类。"))
-    return by.organization.area_node()
+    return analysis_area(by, _("只有工会联合会或区域工作人员可以评估社区分类。"))
 
 
 def _q(x: float) -> Decimal:

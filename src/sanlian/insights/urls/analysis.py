@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sanlian.core.roles import Role
 
-from ..services import fairness as fairness_services
+from ..services.common import ROLES
 from ..views import allocation, dashboard, fairness, pilots, report, tiers
 
 app_name = "insights"
@@ -43,10 +43,10 @@ NAV: list[tuple[Any, str, set[str]]] = [
     (
         _("数据看板"),
         "insights:dashboard",
-        set(fairness_services.ROLES) | {Role.COMMUNITY_CADRE, Role.PARTY_SECRETARY},
+        set(ROLES) | {Role.COMMUNITY_CADRE, Role.PARTY_SECRETARY},
     ),
-    (_("资源均衡"), "insights:fairness", set(fairness_services.ROLES)),
-    (_("社区分类"), "insights:tiers", set(fairness_services.ROLES)),
-    (_("预算分配"), "insights:allocation", set(fairness_services.ROLES)),
-    (_("试点评估"), "insights:pilots", set(fairness_services.ROLES)),
+    (_("资源均衡"), "insights:fairness", set(ROLES)),
+    (_("社区分类"), "insights:tiers", set(ROLES)),
+    (_("预算分配"), "insights:allocation", set(ROLES)),
+    (_("试点评估"), "insights:pilots", set(ROLES)),
 ]

@@ -19,7 +19,7 @@ from sanlian.resources.models import Application
 from ..forms import AllocationForm
 from ..models import AllocationScenario
 from ..services import allocation as services
-from ..services.fairness import ROLES
+from ..services.common import ROLES
 
 
 @role_required(*ROLES)

@@ -19,6 +19,7 @@ from sanlian.organizations.models import Tier
 
 from ..forms import FairnessFilterForm, FairnessSettingsForm
 from ..services import fairness as services
+from ..services.common import ROLES
 from ..services.settings import fairness_settings_save
 
 
@@ -70,7 +71,7 @@ def _lorenz_rows(report: services.FairnessReport) -> list[tuple[Decimal, Decimal
     return out
 
 
-@role_required(*services.ROLES)
+@role_required(*ROLES)
 def fairness_page(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     form = FairnessFilterForm(request.GET or None)
@@ -105,7 +106,7 @@ def fairness_page(request: HttpRequest) -> HttpResponse:
     return render(request, "insights/fairness/page.html", context)
 
 
-@role_required(*services.ROLES)
+@role_required(*ROLES)
 def fairness_settings(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return redirect("insights:fairness")

@@ -22,7 +22,7 @@ from ..forms import IndicatorForm, PilotBatchForm
 from ..methods.pilots import tier_label
 from ..models import Period, PilotBatch, PilotIndicator
 from ..services import pilots as services
-from ..services.fairness import ROLES
+from ..services.common import ROLES
 
 
 def _ranking_export(request: HttpRequest, ranking: Any) -> HttpResponse:
@@ -82,11 +82,11 @@ def _batch(request: HttpRequest, pk: int) -> PilotBatch:
 def pilot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     indicators = list(batch.indicators.all())
+    communities = services.batch_communities(batch)
     evaluations = [
         (e, [(tier_label(t), r) for t, r in e.by_tier.items()])
-        for e in (services.evaluate(i) for i in indicators)
+        for e in (services.evaluate(i, communities=communities) for i in indicators)
     ]
-    communities = services.batch_communities(batch)
     context = {
         "batch": batch,
         "pilots": [c for c, pilot in communities if pilot],

@@ -20,7 +20,7 @@ from sanlian.organizations.models import Tier
 from ..forms import TierAssessmentForm, TierDecisionForm
 from ..models import TierAssessment, TierProposal
 from ..services import tiers as services
-from ..services.fairness import ROLES
+from ..services.common import ROLES
 
 
 @role_required(*ROLES)
