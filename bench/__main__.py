@@ -12,7 +12,7 @@ from datetime import datetime
 
 from .common import BENCH_DIR, Results, bench_env, db_name, default_db_url, machine
 
-STEPS = ("seed", "search", "import", "survey", "allocation")
+STEPS = ("seed", "search", "import", "survey", "dashboards", "allocation")
 SCALES = ("small", "medium", "city")
 
 
@@ -22,7 +22,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         default=",".join(STEPS),
-        help="comma-separated steps among seed, search, import, survey, allocation (default: all)",
+        help="comma-separated steps among " + ", ".join(STEPS) + " (default: all)",
     )
     parser.add_argument("--db-url", help="PostgreSQL URL (default: sanlian_bench_<scale>)")
     parser.add_argument("--rows", type=int, default=100_000, help="rows of the import file")
@@ -105,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.survey_seconds,
             responses=args.survey_responses,
         )
+    if "dashboards" in args.steps:
+        from . import dashboards
+
+        dashboards.run(results)
     if "allocation" in args.steps:
         from . import allocation
 

@@ -33,6 +33,9 @@ EXPECTED_ROWS = (
     "| import | reference: COPY 500 rows (CSV) into a temporary table |",
     "| import | ratio import / COPY |",
     "| machine | PostgreSQL |",
+    "| dashboards | refresh of every area's snapshot (background task) |",
+    "| dashboards as city staff | every page (n=",
+    "| dashboards as city staff | reference: city page computed live (cold, warm) |",
     "| allocation | solve (HiGHS MIP), total |",
     "| allocation | overhead (total − solver) / solver |",
 )
@@ -50,7 +53,7 @@ def throwaway_url() -> Iterator[str]:
 
 
 def test_bench_runs_and_prints_its_table(throwaway_url: str) -> None:
-    cmd = [sys.executable, "-m", "bench", "--scale", "small", "--only", "search,import,allocation"]
+    cmd = [sys.executable, "-m", "bench", "--scale", "small", "--only", "search,import,dashboards,allocation"]
     cmd += ["--rows", "500", "--queries", "40", "--db-url", throwaway_url, "--output", "-"]
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
 

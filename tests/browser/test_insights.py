@@ -150,4 +150,14 @@ def test_the_dashboards_drill_down_from_city_to_district(
     with page.expect_download() as download:
         page.get_by_test_id("export-members_profile").click()
     assert download.value.suggested_filename.endswith(".xlsx")
+    # The background refresh keeps a snapshot of every area: the page says when it was taken
+    # and offers the live figures.
+    from sanlian.insights.services import snapshots
+
+    snapshots.refresh()
+    page.reload()
+    expect(page.get_by_test_id("as-of")).to_contain_text("统计于")
+    _click(page, page.get_by_test_id("live"))
+    expect(page.get_by_test_id("as-of")).to_contain_text("实时统计")
+    expect(page.locator("h1")).to_contain_text(name)
     _clean(page)

@@ -91,3 +91,10 @@ class FairnessSettingsFactory(factory.django.DjangoModelFactory):
         model = FairnessSettings
 
     area: Any = None  # required
+
+
+def snapshot_of(area: Any, **kwargs: Any) -> Any:
+    """The dashboard snapshot of `area`, computed as the refresh task does."""
+    from sanlian.insights.services import snapshots
+
+    return snapshots.store(area, **kwargs)

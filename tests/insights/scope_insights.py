@@ -17,6 +17,7 @@ from .factories import (
     PilotValueFactory,
     TierAssessmentFactory,
     TierProposalFactory,
+    snapshot_of,
 )
 
 SEEN = {
@@ -75,6 +76,11 @@ def _settings(w: Any) -> tuple[Any, Any]:
     return FairnessSettingsFactory(area=a), FairnessSettingsFactory(area=b)
 
 
+def _snapshots(w: Any) -> tuple[Any, Any]:
+    a, b = _areas(w)
+    return snapshot_of(a), snapshot_of(b)
+
+
 CASES = {
     "insights.TierAssessment": (_assessments, SEEN),
     "insights.TierProposal": (_proposals, SEEN),
@@ -83,4 +89,5 @@ CASES = {
     "insights.PilotIndicator": (_indicators, SEEN),
     "insights.PilotValue": (_values, SEEN),
     "insights.FairnessSettings": (_settings, SEEN),
+    "insights.DashboardSnapshot": (_snapshots, SEEN),
 }

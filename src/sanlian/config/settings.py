@@ -282,3 +282,14 @@ VENUE_HOUR_VALUE = env("SANLIAN_VENUE_HOUR_VALUE", "50")
 SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE = int(env("SANLIAN_SURVEY_ANSWERS_PER_MINUTE", "30"))
 ACTIVITY_PUBLIC_LIMIT = int(env("SANLIAN_ACTIVITY_PUBLIC_LIMIT", "30"))
 ACTIVITY_PUBLIC_WINDOW = int(env("SANLIAN_ACTIVITY_PUBLIC_WINDOW", "600"))
+
+# 数据看板: each area's figures are recomputed in the background this often (minutes); a page
+# older than this shows its snapshot, says so and asks for a refresh (insights.services.snapshots).
+DASHBOARD_REFRESH_MINUTES = int(env("SANLIAN_DASHBOARD_REFRESH_MINUTES", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "refresh-dashboards": {
+        "task": "sanlian.insights.refresh_dashboards",
+        "schedule": DASHBOARD_REFRESH_MINUTES * 60,
+    }
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

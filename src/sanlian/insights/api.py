@@ -498,11 +498,14 @@ __all__ = ["router"]
 
 
 @router.get("/insights/dashboard", response=dict[str, Any])
-def dashboard(request: HttpRequest, area: int | None = None) -> Any:
+def dashboard(request: HttpRequest, area: int | None = None, live: bool = False) -> Any:
     """The dashboard of an area in scope (default: the caller's own), as on the page: each
-    section's headline figures and tables (key, title, headers, rows, note)."""
+    section's headline figures and tables (key, title, headers, rows, note). The figures are
+    the area's background snapshot when there is one (`freshness`), else computed now;
+    `live=true` computes them now."""
     # The tables are shaped once, by the page's own presenter, so page and API agree.
     from .services import dashboard as dashboard_services
+    from .services import snapshots
     from .views.dashboard import sections
 
     user = request.user
@@ -511,10 +514,15 @@ def dashboard(request: HttpRequest, area: int | None = None) -> Any:
     found = dashboard_services.area_for(user, area)
     if found is None:
         raise HttpError(404, "Not Found")
-    d = dashboard_services.dashboard(user, found)
+    d = snapshots.dashboard_for(user, found, live=live)
     return {
         "area": {"id": found.node.id, "name": found.node.name},
         "as_of": d.as_of,
+        "freshness": {
+            "snapshot": d.freshness.snapshot,
+            "stale": d.freshness.stale,
+            "refresh_minutes": d.freshness.max_age,
+        },
         "sections": [
             {
                 "key": s.key,

@@ -341,3 +341,32 @@ class FairnessSettings(AuditedModel):
 
     def __str__(self) -> str:
         return str(self.area)
+
+
+# ---- dashboard rollups -------------------------------------------------------------------------
+
+
+class DashboardSnapshot(models.Model):
+    """数据看板快照: the figures of one area's dashboard, computed by a background task so that
+    the page of a large area reads one row instead of aggregating millions. Derived data: it
+    is recomputed, never edited, so it carries no audit fields; the page says how old it is.
+
+    `payload` is the pickled figures (`services.snapshots`), written only by that task; a
+    payload of another `version` (the figures' shape changed) is ignored and recomputed."""
+
+    area = models.OneToOneField(
+        Organization, verbose_name=_("层级"), on_delete=models.CASCADE, related_name="+"
+    )
+    computed_at = models.DateTimeField(_("统计时间"))
+    seconds = models.FloatField(_("统计用时（秒）"))
+    version = models.PositiveIntegerField(_("格式版本"))
+    payload = models.BinaryField(_("统计结果"))
+
+    objects = AreaScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("数据看板快照")
+        verbose_name_plural = _("数据看板快照")
+
+    def __str__(self) -> str:
+        return f"{self.area_id}@{self.computed_at:%Y-%m-%d %H:%M}"

@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dateutil.relativedelta import relativedelta
 from django.db import connection
@@ -37,8 +37,8 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from sanlian.core.scoping import AREA_ROLES, scope_for
 from sanlian.delivery.models import (
@@ -76,6 +76,11 @@ from sanlian.resources.models import (
     ResourceEntry,
     ServiceProject,
 )
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrOrPromise as StrOrPromise
+else:
+    StrOrPromise = str
 
 ROLES = tuple(sorted(AREA_ROLES))
 MONTHS = 12
@@ -376,7 +381,7 @@ def _path_figure(
 
 @dataclass(frozen=True)
 class Share:
-    label: str
+    label: StrOrPromise  # lazy: a snapshot of the figures renders in the reader's language
     total: int
     by_tier: Mapping[str, int]
 
@@ -384,7 +389,7 @@ class Share:
 @dataclass(frozen=True)
 class Dimension:
     key: str
-    label: str
+    label: StrOrPromise
     rows: tuple[Share, ...]
 
 
@@ -468,7 +473,7 @@ def _breakdown(
     ):
         cells[("tag", tag)][tier or ""] += n
 
-    def share(key: tuple[str, str], label: str) -> Share:
+    def share(key: tuple[str, str], label: StrOrPromise) -> Share:
         found = cells.get(key, {})
         return Share(label, sum(found.values()), dict(found))
 
@@ -477,13 +482,11 @@ def _breakdown(
             "sex",
             _("性别"),
             (
-                *(share(("sex", s.value), str(s.label)) for s in Sex),
+                *(share(("sex", s.value), s.label) for s in Sex),
                 share(("sex", ""), _("未登记")),
             ),
         ),
-        Dimension(
-            "age", _("年龄段"), tuple(share(("age", k), str(label)) for k, label in AGE_BANDS)
-        ),
+        Dimension("age", _("年龄段"), tuple(share(("age", k), label) for k, label in AGE_BANDS)),
         Dimension(
             "work",
             _("在职/退休"),
@@ -500,7 +503,7 @@ def _breakdown(
             (
                 share(("vulnerable", "yes"), _("有困难情况")),
                 share(("vulnerable", "no"), _("无")),
-                *(share(("tag", t.value), str(t.label)) for t in VulnerabilityTag),
+                *(share(("tag", t.value), t.label) for t in VulnerabilityTag),
             ),
         ),
     )
@@ -829,7 +832,7 @@ class TimeShare:
     """Service of one kind in the period: how many, their hours, the hours outside Mon–Fri
     08:30–17:30 (`organizations.models.workforce.split_hours`, as `delivery.outputs`)."""
 
-    label: str
+    label: StrOrPromise
     services: int
     hours: Decimal
     outside: Decimal
@@ -989,7 +992,7 @@ def _time_shares(
             if month is not None:
                 monthly[month][0] += total * n
                 monthly[month][1] += out * n
-        shares.append(TimeShare(str(label), n_all, hours, outside))
+        shares.append(TimeShare(label, n_all, hours, outside))
     return tuple(shares), tuple((h, o) for h, o in monthly)
 
 
@@ -1096,8 +1099,9 @@ def satisfaction_figures(user: Any, area: Area, period: Period) -> SatisfactionF
 
 
 @dataclass(frozen=True)
-class Dashboard:
-    area: Area
+class Figures:
+    """Every section's figures of one area as of `as_of`: what a snapshot keeps."""
+
     period: Period
     as_of: dt.datetime
     organisation: OrganisationFigures
@@ -1107,12 +1111,11 @@ class Dashboard:
     satisfaction: SatisfactionFigures
 
 
-def dashboard(user: Any, area: Area, *, now: dt.datetime | None = None) -> Dashboard:
-    """Every section of the dashboard of `area` (from `area_for`), as of now."""
+def figures(user: Any, area: Area, *, now: dt.datetime | None = None) -> Figures:
+    """Every section of the dashboard of `area` (from `area_for`), computed now."""
     at = timezone.localtime(now or timezone.now())
     period = period_ending(at.date())
-    return Dashboard(
-        area=area,
+    return Figures(
         period=period,
         as_of=at,
         organisation=organisation_figures(user, area, period),
@@ -1121,3 +1124,46 @@ def dashboard(user: Any, area: Area, *, now: dt.datetime | None = None) -> Dashb
         services=service_figures(user, area, period),
         satisfaction=satisfaction_figures(user, area, period),
     )
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """Where the figures come from: computed for this request, or a snapshot of the
+    background refresh (`services.snapshots`) and how old it is."""
+
+    snapshot: bool = False
+    seconds: float | None = None  # how long the snapshot took to compute
+    stale: bool = False  # older than the refresh interval (a refresh has been asked for)
+    max_age: int = 0  # the refresh interval, minutes
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    area: Area
+    period: Period
+    as_of: dt.datetime
+    organisation: OrganisationFigures
+    needs: NeedFigures
+    projects: ProjectFigures
+    services: ServiceFigures
+    satisfaction: SatisfactionFigures
+    freshness: Freshness = field(default_factory=Freshness)
+
+    @classmethod
+    def of(cls, area: Area, f: Figures, freshness: Freshness | None = None) -> Dashboard:
+        return cls(
+            area=area,
+            period=f.period,
+            as_of=timezone.localtime(f.as_of),
+            organisation=f.organisation,
+            needs=f.needs,
+            projects=f.projects,
+            services=f.services,
+            satisfaction=f.satisfaction,
+            freshness=freshness or Freshness(),
+        )
+
+
+def dashboard(user: Any, area: Area, *, now: dt.datetime | None = None) -> Dashboard:
+    """Every section of the dashboard of `area` (from `area_for`), computed now."""
+    return Dashboard.of(area, figures(user, area, now=now))

@@ -22,6 +22,7 @@ from sanlian.organizations.models import Tier
 from sanlian.resources.models import ProjectStatus
 
 from ..services import dashboard as services
+from ..services import snapshots
 from ..services.dashboard import HERE, MONTHS, Breakdown, Dashboard, Figure, Num
 
 TIER_COLORS = {"star": "#c9a227", "ordinary": "#607d8b", "weak": "#e07b39", "": "#9aa1a9"}
@@ -154,8 +155,8 @@ def _breakdown_panel(
         for share in dim.rows:
             rows.append(
                 [
-                    dim.label,
-                    share.label,
+                    str(dim.label),
+                    str(share.label),
                     *(share.by_tier.get(t, 0) for t in tiers),
                     share.total,
                     _rate(share.total, breakdown.total),
@@ -171,7 +172,7 @@ def _breakdown_panel(
     )
     age = breakdown.dimension("age")
     chart = _series_by_tier(
-        [s.label for s in age.rows],
+        [str(s.label) for s in age.rows],
         tiers,
         lambda t: [s.by_tier.get(t, 0) for s in age.rows],
     )
@@ -729,7 +730,7 @@ def _services(d: Dashboard) -> Section:
     }
     hours = sum((t.hours for t in s.time_shares), Decimal(0))
     outside = sum((t.outside for t in s.time_shares), Decimal(0))
-    share_rows = [[t.label, t.services, t.hours, t.outside, t.share] for t in s.time_shares]
+    share_rows = [[str(t.label), t.services, t.hours, t.outside, t.share] for t in s.time_shares]
     share_rows.append(
         [_("合计"), sum(t.services for t in s.time_shares), hours, outside, _rate(outside, hours)]
     )
@@ -1000,7 +1001,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     area = services.area_for(user, _area_id(request))
     if area is None:
         raise Http404
-    d = services.dashboard(user, area)
+    d = snapshots.dashboard_for(user, area, live=request.GET.get("live") == "1")
     page = sections(d)
     if wants_xlsx(request):
         return _export(request, d, page)
