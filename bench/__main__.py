@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         from . import dashboards
 
         dashboards.run(results)
+        from . import aggregates
+
+        aggregates.run(results, url=args.db_url)
     if "allocation" in args.steps:
         from . import allocation
 
