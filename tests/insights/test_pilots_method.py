@@ -645,3 +645,36 @@ def test_rank_next_pilots_other_bad_input() -> None:
         rank_next_pilots(CANDIDATES, tier_bonus={"weak": 0.2, "star": 0.0})
     with pytest.raises(MethodError, match="加分不是有效数字"):
         rank_next_pilots(CANDIDATES, tier_bonus={"weak": math.inf, "ordinary": 0, "star": 0})
+
+
+def test_rank_next_pilots_reproduces_the_hdi_illustration_of_hdr_2007_2008() -> None:
+    """Published example: UNDP, Human Development Report 2007/2008, Technical note 1, the
+    HDI of Turkey — three dimension indices, each a min–max scaling between fixed goalposts,
+    averaged with equal weights. The ranking's score is the same construction (min–max
+    components, weighted sum) when the goalposts are two candidates and no tier bonus is
+    given: life expectancy 71.3 years (goalposts 25–85) → 0.772; education index
+    ⅔·0.874 (adult literacy) + ⅓·0.687 (gross enrolment) = 0.812 (goalposts 0–1); GDP index
+    (log 8,407 − log 100)/(log 40,000 − log 100) = 0.740, entered as a resource share falling
+    from 1 (PPP US$ 100) to 0 (PPP US$ 40,000) so that its reversal is the index itself;
+    HDI = ⅓(0.772 + 0.812 + 0.740) = 0.775 (from the rounded indices, as published)."""
+    log = math.log10
+    gdp_share = (log(40_000) - log(8_407)) / (log(40_000) - log(100))
+    education = 2 / 3 * 0.874 + 1 / 3 * 0.687
+    candidates = [
+        PilotCandidate(1, "土耳其", "ordinary", need=71.3, readiness=education,
+                       resource_share=gdp_share),
+        PilotCandidate(2, "下限", "ordinary", need=25, readiness=0, resource_share=1),
+        PilotCandidate(3, "上限", "ordinary", need=85, readiness=1, resource_share=0),
+    ]  # fmt: skip
+    ranking = rank_next_pilots(
+        candidates,
+        weights=PilotWeights(1, 1, 1),
+        tier_bonus={"star": 0, "ordinary": 0, "weak": 0},
+    )
+    turkey = next(c for c in ranking if c.community_id == 1)
+    indices = (turkey.need_norm, turkey.readiness_norm, turkey.low_resources_norm)
+    assert tuple(round(x, 3) for x in indices) == (0.772, 0.812, 0.740)
+    assert round(sum(round(x, 3) for x in indices) / 3, 3) == 0.775
+    assert turkey.score == pytest.approx(0.775, abs=1e-3)
+    assert turkey.score == pytest.approx(sum(indices) / 3)
+    assert [c.community_id for c in ranking] == [3, 1, 2]
