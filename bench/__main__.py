@@ -1,4 +1,4 @@
-"""`python -m bench [--scale small|medium|city] [--only seed,search,import,survey,allocation] [--db-url URL]`.
+"""`python -m bench [--scale small|medium|city] [--only seed,search,import,survey,pages,dashboards,allocation] [--db-url URL]`.
 
 Prints one Markdown table of every figure and writes it to bench/results.md."""
 
@@ -12,7 +12,7 @@ from datetime import datetime
 
 from .common import BENCH_DIR, Results, bench_env, db_name, default_db_url, machine
 
-STEPS = ("seed", "search", "import", "survey", "dashboards", "allocation")
+STEPS = ("seed", "search", "import", "survey", "pages", "dashboards", "allocation")
 SCALES = ("small", "medium", "city")
 
 
@@ -35,6 +35,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=int,
         default=100_000,
         help="responses of the survey whose results page is timed",
+    )
+    parser.add_argument(
+        "--pages-seconds",
+        type=float,
+        default=60,
+        help="seconds of the pages and API load (20 users)",
     )
     parser.add_argument(
         "--profile-seed", action="store_true", help="run the seed under cProfile (slower)"
@@ -105,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
             seconds=args.survey_seconds,
             responses=args.survey_responses,
         )
+    if "pages" in args.steps:
+        from . import pages
+
+        pages.run(results, url=args.db_url, seconds=args.pages_seconds)
     if "dashboards" in args.steps:
         from . import dashboards
 

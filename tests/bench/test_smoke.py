@@ -33,6 +33,11 @@ EXPECTED_ROWS = (
     "| import | reference: COPY 500 rows (CSV) into a temporary table |",
     "| import | ratio import / COPY |",
     "| machine | PostgreSQL |",
+    "| pages | all pages and API calls (n=",
+    "| pages | errors (any status but 200) | 0 of ",
+    "| pages | reference: GET /bench/reference/ (n=",
+    "| pages | throughput as a share of the reference |",
+    "| pages | web worker peak memory (VmHWM) after the load, max · mean of ",
     "| dashboards | refresh of every area's snapshot (background task) |",
     "| dashboards as city staff | every page (n=",
     "| dashboards as city staff | reference: city page computed live (cold, warm) |",
@@ -62,10 +67,11 @@ def test_bench_runs_and_prints_its_table(throwaway_url: str) -> None:
         "--scale",
         "small",
         "--only",
-        "search,import,dashboards,allocation",
+        "search,import,pages,dashboards,allocation",
     ]
+    cmd += ["--pages-seconds", "5"]
     cmd += ["--rows", "500", "--queries", "40", "--db-url", throwaway_url, "--output", "-"]
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=240, check=False)
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=480, check=False)
 
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     table = done.stdout[done.stdout.index("| benchmark | figure |") :]

@@ -293,3 +293,7 @@ CELERY_BEAT_SCHEDULE = {
     }
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# The pages benchmark's reference (bench/pages.py): /bench/reference/, a minimal signed-in page
+# (one primary-key query, the base template). Mounted only when this is on.
+BENCH_REFERENCE_PAGE = env_bool("SANLIAN_BENCH_REFERENCE_PAGE", False)

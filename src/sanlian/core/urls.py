@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from . import views
@@ -19,3 +20,6 @@ urlpatterns = [
     path("audit/verify/", views.audit_verify, name="audit_verify"),
     path("healthz", views.healthz, name="healthz"),
 ]
+
+if settings.BENCH_REFERENCE_PAGE:
+    urlpatterns.append(path("bench/reference/", views.bench_reference, name="bench_reference"))

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 import segno
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import logout as auth_logout
 from django.contrib.auth import update_session_auth_hash
@@ -61,6 +62,17 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok"})
+
+
+@login_required
+def bench_reference(request: HttpRequest) -> HttpResponse:
+    """The pages benchmark's reference: what every signed-in page costs at the least (the
+    middleware, the session, the base template) plus one indexed primary-key query. Mounted
+    only with BENCH_REFERENCE_PAGE (bench/pages.py)."""
+    user: User = request.user  # type: ignore[assignment]
+    org_model = apps.get_model("organizations", "Organization")
+    org = org_model.objects.filter(pk=user.organization_id).first()
+    return render(request, "core/bench_reference.html", {"org": org})
 
 
 def _safe_next(request: HttpRequest, default: str = "/") -> str:
