@@ -66,15 +66,17 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
 from django.utils.translation import gettext as _
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
 from sanlian.insights.methods import MethodError
+
+if TYPE_CHECKING:  # SciPy is imported when a model is solved: web workers stay lean
+    from scipy import sparse
+    from scipy.optimize import LinearConstraint
 
 TIERS = ("star", "ordinary", "weak")
 RuleKey = Literal[
@@ -543,6 +545,8 @@ def _rows(m: _Model, groups: Collection[str]) -> _Rows:
     """The rows of the rule groups given, built vectorised: one for the budget, one per
     community or organisation whose candidates together could exceed its cap (the others
     cannot bind), one for the weak floor."""
+    from scipy import sparse
+
     p = m.pool
     n = len(p.items)
     cost = p.cost_fen.astype(np.float64)
@@ -624,6 +628,9 @@ def _formulate(
     feasible sets and LP relaxation, but no row or objective spans all candidates — HiGHS's
     conflict analysis walks a row end to end for each bound it explains, which made dense
     6,000-column rows cost seconds (measured, bench/allocation.py)."""
+    from scipy import sparse
+    from scipy.optimize import LinearConstraint
+
     p = m.pool
     n, nb = len(p.items), p.blocks
     dense = [i for i in (r.budget, r.weak) if i is not None]
@@ -712,6 +719,8 @@ def _milp(
     rows: _Rows | None = None,
 ) -> _Run:
     """One HiGHS solve over the given rule groups (objective off: a feasibility check)."""
+    from scipy.optimize import Bounds, milp
+
     p = m.pool
     n = len(p.items)
     lower = np.zeros(n)

@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from django.utils.translation import gettext as _
-from scipy.special import rel_entr
 
 from . import MethodError
 
@@ -255,6 +254,8 @@ def _gini(x: Floats, w: Floats | None) -> float:
 
 
 def _theil(x: Floats, w: Floats | None) -> float:
+    from scipy.special import rel_entr  # here: SciPy loads when a method runs
+
     s = x / x.sum()
     p = np.full(len(x), 1.0 / len(x)) if w is None else w / w.sum()
     # rel_entr(s, p) = s·ln(s/p) with 0·ln 0 = 0: Theil T is the KL divergence of s from p.
@@ -309,6 +310,8 @@ def _check_groups(groups: Sequence[str], n: int, labels: Sequence[str] | None) -
 
 
 def _decompose(x: Floats, w: Floats | None, groups: list[str]) -> TheilDecomposition:
+    from scipy.special import rel_entr
+
     pop = np.ones(len(x)) if w is None else w
     s = x / x.sum()
     p = pop / pop.sum()

@@ -58,7 +58,6 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
-import statsmodels.api as sm
 from django.utils.translation import gettext as _
 
 from sanlian.insights.methods import MethodError
@@ -277,6 +276,8 @@ def did(
     cov: CovType = "cluster",
 ) -> DidResult:
     """2×2 difference-in-differences of one indicator: pilot vs comparison, baseline vs follow-up."""
+    import statsmodels.api as sm  # here: statsmodels (and pandas) load when a DiD runs
+
     if not (isinstance(alpha, float | int) and 0 < alpha < 1):
         raise MethodError(_("显著性水平 alpha 必须在 0 和 1 之间（例如 0.05）。"))
     if cov not in ("cluster", "HC1", "nonrobust"):

@@ -46,8 +46,6 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 from django.utils.translation import gettext as _
-from scipy.special import xlogy
-from scipy.stats import rankdata
 
 from . import MethodError
 
@@ -307,6 +305,8 @@ def _no_variance_reason() -> str:
 
 
 def _entropy(x: Floats, indicators: Sequence[Indicator], variant: EntropyVariant) -> EntropyResult:
+    from scipy.special import xlogy  # here: SciPy loads when a method runs
+
     n, m = x.shape
     if variant not in ("minmax", "proportion"):
         raise MethodError(
@@ -448,6 +448,8 @@ def topsis(
     `weights` default to the entropy weights of the same matrix; given weights (a sequence in
     indicator order, or a mapping by indicator key) are rescaled to sum to 1.
     """
+    from scipy.stats import rankdata
+
     x, gaps, names, notes = _prepare(matrix, indicators, labels, missing)
     if weights is None:
         ent = _entropy(x, indicators, entropy_variant)
