@@ -165,3 +165,16 @@ def test_the_periodic_refresh_runs_once_per_interval(
         first, second = refresh_dashboards_periodic(), refresh_dashboards_periodic()
     assert first == second
     assert DashboardSnapshot.objects.filter(area=world.city).exists()
+
+
+def test_a_snapshots_sections_are_drawn_once_per_language(world: World) -> None:
+    _world_with_data(world)
+    snapshot_of(world.city)
+    client = world.client(Role.FEDERATION_STAFF)
+    first, second = client.get(URL), client.get(URL)
+    assert first.context["sections"] is not None and second.context["sections"] is None
+    assert first.context["sections_html"] == second.context["sections_html"]
+    english = client.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.context["sections"] is not None  # another language: drawn again
+    live = client.get(URL, {"live": "1"})
+    assert live.context["sections"] is not None  # live figures are never cached
