@@ -7,9 +7,10 @@ class DeliveryConfig(AppConfig):
     verbose_name = "服务联动"
 
     def ready(self) -> None:
-        from . import navigation
+        from . import demo, navigation
 
         navigation.register_pages()
+        demo.register()  # the demo data of 服务联动, after that of 资源联合
         # Each part hooks itself in (indicator counters of 资源联合, restructuring followers,
         # profile sections...) from its own `services/<part>.py` `connect()`.
         from . import outputs
