@@ -70,27 +70,16 @@ TYPES = {
 }
 
 
-def _period(today: dt.date) -> tuple[dt.date, str]:
-    """The first day of the dashboards' twelve months and its first moment in Beijing time."""
-    first = today.replace(day=1)
-    for _ in range(11):
-        first = (first - dt.timedelta(days=1)).replace(day=1)
-    return first, f"{first.isoformat()} 00:00:00+08"
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
-
-
 def queries(today: dt.date) -> dict[str, str]:
     from sanlian.delivery.models.activities import ActivityStatus
     from sanlian.delivery.models.cases import TAKEN_PHASES
     from sanlian.delivery.models.groups import GROUP_ATTENDED
 
-    first, since = _period(today)
+    # The dashboards' own twelve months and age bands, so that both engines answer the same.
+    from sanlian.insights.services.dashboard import _years_before, period_ending
+
+    first = period_ending(today).first
+    since = f"{first.isoformat()} 00:00:00+08"
 
     def quoted(values: tuple[str, ...] | list[str]) -> str:
         return ", ".join(f"'{v}'" for v in values)

@@ -41,7 +41,7 @@ from sanlian.delivery.models import (
     VolunteerShift,
 )
 from sanlian.delivery.services import cases as case_services
-from sanlian.insights.services import dashboard
+from sanlian.insights.services import dashboard, snapshots
 from sanlian.organizations.demo import seed
 from sanlian.organizations.models import Community, Tier
 from sanlian.resources.models import Metric, ProjectStatus, ServiceProject
@@ -275,7 +275,7 @@ def test_the_city_dashboard_shows_needs_services_and_satisfaction(
     city = _user("city")
     area = dashboard.area_for(city)
     assert area is not None
-    board = dashboard.dashboard(city, area)
+    board = snapshots.dashboard_for(city, area, live=True)
     assert board.needs.responses.total > 0 and board.needs.needs
     assert board.needs.demands.total > 0 and board.needs.overdue_demands.total > 0
     assert board.services.cases.total > 0 and board.services.sessions.total > 0

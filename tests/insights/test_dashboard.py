@@ -19,6 +19,7 @@ from django.utils import timezone
 from sanlian.core.roles import Role
 from sanlian.delivery.models import ActivityStatus, DemandStatus
 from sanlian.insights.services import dashboard as services
+from sanlian.insights.services import snapshots
 from sanlian.organizations.models import (
     Community,
     NewEmploymentKind,
@@ -72,7 +73,7 @@ def figures(w: World, role: str = Role.FEDERATION_STAFF, area: Any = None) -> An
     user = w.users[role]
     found = services.area_for(user, area.pk if area is not None else None)
     assert found is not None
-    return services.dashboard(user, found)
+    return snapshots.dashboard_for(user, found, live=True)
 
 
 def member(community: Community, **person: Any) -> Person:

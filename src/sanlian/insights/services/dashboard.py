@@ -38,7 +38,6 @@ from django.db.models import (
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from sanlian.core.scoping import AREA_ROLES, scope_for
@@ -89,11 +88,11 @@ ZERO = Decimal(0)
 # The child-area key of rows that lie in the area but in none of its child areas (本级).
 HERE = 0
 AGE_BANDS: tuple[tuple[str, Any], ...] = (
-    ("lt35", gettext_lazy("35岁以下")),
-    ("35_49", gettext_lazy("35–49岁")),
-    ("50_59", gettext_lazy("50–59岁")),
-    ("ge60", gettext_lazy("60岁及以上")),
-    ("unknown", gettext_lazy("未登记")),
+    ("lt35", _("35岁以下")),
+    ("35_49", _("35–49岁")),
+    ("50_59", _("50–59岁")),
+    ("ge60", _("60岁及以上")),
+    ("unknown", _("未登记")),
 )
 
 Num = int | Decimal
@@ -961,9 +960,9 @@ def _beneficiaries(
 
 
 TIME_PARTS: tuple[tuple[str, Any], ...] = (
-    ("cases", gettext_lazy("个案服务记录")),
-    ("groups", gettext_lazy("小组节次")),
-    ("activities", gettext_lazy("社区活动")),
+    ("cases", _("个案服务记录")),
+    ("groups", _("小组节次")),
+    ("activities", _("社区活动")),
 )
 
 
@@ -1161,8 +1160,3 @@ class Dashboard:
             satisfaction=f.satisfaction,
             freshness=freshness or Freshness(),
         )
-
-
-def dashboard(user: Any, area: Area, *, now: dt.datetime | None = None) -> Dashboard:
-    """Every section of the dashboard of `area` (from `area_for`), computed now."""
-    return Dashboard.of(area, figures(user, area, now=now))
