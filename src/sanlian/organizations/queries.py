@@ -156,15 +156,16 @@ class AreaSummary:
 
 def area_summary(user: User) -> AreaSummary:
     communities = Community.objects.visible_to(user)
-    tiers = dict(communities.values_list("tier").annotate(n=Count("pk")).order_by())
-    totals = communities.aggregate(pop=Sum("population"))
+    by_tier = communities.values_list("tier").annotate(n=Count("pk"), pop=Sum("population"))
+    rows = list(by_tier.order_by())
+    tiers = {tier: n for tier, n, _pop in rows}
     orgs = Organization.objects.visible_to(user)
     from .models import SocialWorker, Volunteer
 
     return AreaSummary(
         communities=sum(tiers.values()),
         by_tier={str(t.label): tiers.get(t.value, 0) for t in Tier},
-        population=totals["pop"] or 0,
+        population=sum(pop or 0 for _tier, _n, pop in rows),
         people=Person.objects.visible_to(user).count(),
         members=Membership.objects.visible_to(user).active().count(),
         social_orgs=orgs.filter(kind=OrgKind.SOCIAL_ORG).count(),

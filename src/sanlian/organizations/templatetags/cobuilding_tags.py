@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from django import template
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from sanlian.core.scoping import AREA_ROLES
@@ -65,8 +65,9 @@ def cobuilding_summary(context: template.Context, community: Community) -> dict[
         .order_by("-valid_from", "-pk")[:5],
         "next_meeting": meetings.filter(held_on__gte=now).order_by("held_on").first(),
         "last_meeting": meetings.filter(held_on__lt=now).order_by("-held_on").first(),
-        "open_count": items.open().count(),
-        "overdue_count": items.overdue(today).count(),
+        **items.open().aggregate(
+            open_count=Count("pk"), overdue_count=Count("pk", filter=Q(due_on__lt=today))
+        ),
         "can_edit": bool(user is not None and user.has_role(*AREA_ROLES)),
     }
 

@@ -8,7 +8,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -50,6 +50,8 @@ from ..services import restructuring
 from .common import EDITORS, RESTRUCTURERS, user_of
 
 VENUE_EDITORS = (*EDITORS, Role.SOCIAL_ORG_MANAGER)
+# Social workers and volunteers listed on a community's page (the counts say how many in all).
+SHOWN = 50
 
 
 # ---- the tree --------------------------------------------------------------------------------
@@ -271,6 +273,11 @@ def community_create(request: HttpRequest) -> HttpResponse:
     return render(request, "organizations/tree/community_create.html", {"form": form})
 
 
+def _count(rows: QuerySet[Any], shown: list[Any]) -> int:
+    """How many `rows` there are: the list shown already says so unless it was cut short."""
+    return len(shown) if len(shown) < SHOWN else rows.count()
+
+
 def community_profile(user: Any, community: Community) -> dict[str, Any]:
     """What the community page shows at a glance (each read scoped to the user)."""
     union = community.organization
@@ -291,6 +298,8 @@ def community_profile(user: Any, community: Community) -> dict[str, Any]:
         .filter(organization__path__startswith=union.path)
     )
     volunteers = Volunteer.objects.visible_to(user).filter(team__path__startswith=union.path)
+    shown_workers = list(workers.select_related("person", "organization").order_by("pk")[:SHOWN])
+    shown_volunteers = list(volunteers.select_related("person", "team").order_by("pk")[:SHOWN])
     return {
         "community": community,
         "org_groups": sorted(by_kind.items(), key=lambda kv: -len(kv[1])),
@@ -300,10 +309,10 @@ def community_profile(user: Any, community: Community) -> dict[str, Any]:
         .active()
         .filter(union__path__startswith=union.path)
         .count(),
-        "social_worker_count": workers.count(),
-        "volunteer_count": volunteers.count(),
-        "social_workers": workers.select_related("person", "organization").order_by("pk")[:50],
-        "volunteers": volunteers.select_related("person", "team").order_by("pk")[:50],
+        "social_worker_count": _count(workers, shown_workers),
+        "volunteer_count": _count(volunteers, shown_volunteers),
+        "social_workers": shown_workers,
+        "volunteers": shown_volunteers,
         "venues": Venue.objects.visible_to(user)
         .filter(Q(community=community) | Q(organization__path__startswith=union.path))
         .active()

@@ -84,11 +84,21 @@ class Progress:
         return self.actual is not None and self.actual >= self.target
 
 
-def actual_of(indicator: ProjectIndicator, project: ServiceProject | None = None) -> Progress:
+def actual_of(
+    indicator: ProjectIndicator,
+    project: ServiceProject | None = None,
+    *,
+    counted: dict[str, Decimal] | None = None,
+) -> Progress:
+    """`counted` holds the figures already counted for the same project, by metric: a
+    counter runs once per metric however many indicators share it."""
     counter = counter_for(indicator.metric)
     if counter is not None:
-        value = Decimal(counter(project or indicator.project)).quantize(Decimal("0.01"))
-        return Progress(indicator, value, Source.COUNTED)
+        counted = {} if counted is None else counted
+        if indicator.metric not in counted:
+            value = Decimal(counter(project or indicator.project)).quantize(Decimal("0.01"))
+            counted[indicator.metric] = value
+        return Progress(indicator, counted[indicator.metric], Source.COUNTED)
     if indicator.reported is not None:
         return Progress(indicator, indicator.reported, Source.REPORTED)
     return Progress(indicator, None, Source.NONE)
@@ -96,8 +106,11 @@ def actual_of(indicator: ProjectIndicator, project: ServiceProject | None = None
 
 def project_progress(project: ServiceProject) -> list[Progress]:
     """Every indicator of the project with its actual figure, outputs first."""
+    counted: dict[str, Decimal] = {}
     # "output" sorts after "outcome": descending puts outputs first.
-    return [actual_of(i, project) for i in project.indicators.order_by("-kind", "pk")]
+    return [
+        actual_of(i, project, counted=counted) for i in project.indicators.order_by("-kind", "pk")
+    ]
 
 
 def is_counted(metric: str) -> bool:

@@ -477,14 +477,16 @@ def tranche_request_check(tranche: Tranche, user: User) -> None:
             % {"milestone": milestone.title, "tranche": tranche},
             code="milestone_not_accepted",
         )
-    if tranche.disbursements.filter(status__in=LIVE_DISBURSEMENT).exists():
+    # All of them (a few at most), so that a page's prefetched list answers for every tranche.
+    if any(d.status in LIVE_DISBURSEMENT for d in tranche.disbursements.all()):
         raise ValidationError(_("该期次已有拨付申请或已拨付，不能重复拨付。"), code="tranche_taken")
 
 
 def disbursement_check(disbursement: Disbursement, action: str, user: User) -> Transition:
     if action == "approve":
         # Named refusals first: they say more than "the status does not allow it".
-        if disbursement.approvals.filter(approver=user).exists():
+        # All of them (two at most), so that a page's prefetched list answers.
+        if any(a.approver_id == user.pk for a in disbursement.approvals.all()):
             raise ValidationError(_("您已审批过该拨付申请，不能重复审批。"), code="approved_twice")
         if disbursement.requested_by_id == user.pk:
             raise ValidationError(_("申请人不能审批自己的拨付申请。"), code="self_approval")

@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -537,7 +537,6 @@ def community_section(user: Any, community: Community) -> dict[str, Any] | None:
         "community": community,
         "year": year,
         "projects": list(projects[:20]),
-        "project_totals": projects.aggregate(amount=Sum("amount"), disbursed=Sum("disbursed")),
         "totals": [t for t in totals if t[2]],
         "total": sum((t[2] for t in totals), ZERO),
         "bookings": list(bookings),

@@ -307,14 +307,15 @@ def _tranche_context(project: ServiceProject, user: Any, error: str = "") -> dic
     }
 
 
-def _burn_chart(project: ServiceProject) -> dict[str, Any]:
+def _burn_chart(project: ServiceProject, rows: list[TrancheRow]) -> dict[str, Any]:
     """Cumulative money: the tranche schedule (by milestone due date) against what was paid
-    (by payment date)."""
-    planned = [(t.milestone.due_on, t.amount) for t in project.tranches.select_related("milestone")]
+    (by payment date); from the page's tranche rows, which hold every disbursement."""
+    planned = [(r.tranche.milestone.due_on, r.tranche.amount) for r in rows]
     paid = [
         (timezone.localdate(d.paid_at), d.amount)
-        for d in project.disbursements.filter(status=DisbursementStatus.PAID)
-        if d.paid_at is not None
+        for r in rows
+        for d, _actions in r.disbursements
+        if d.status == DisbursementStatus.PAID and d.paid_at is not None
     ]
     days = sorted({project.starts_on, *(d for d, _ in planned), *(d for d, _ in paid)})
 
@@ -361,8 +362,9 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .filter(project=project)
         .select_related("evaluator", "evaluator_org")
     ]
+    tranches = _tranche_context(project, user)
     context = {
-        **_tranche_context(project, user),
+        **tranches,
         "funds": funds,
         "delivers": delivers,
         "actions": services.allowed(
@@ -375,7 +377,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         and project.status in (ProjectStatus.ACTIVE, ProjectStatus.CLOSING),
         "evaluations": evaluations,
         "can_assign": funds and project.status in (ProjectStatus.ACTIVE, ProjectStatus.CLOSING),
-        "burn_chart": _burn_chart(project),
+        "burn_chart": _burn_chart(project, tranches["tranche_rows"]),
         "indicator_chart": _indicator_chart(progress),
         "review_form": MilestoneReviewForm(),
         "sign_form": SignForm(initial={"signed_on": timezone.localdate()}),
