@@ -13,7 +13,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from sanlian.core import audit, crypto
@@ -1302,6 +1302,12 @@ def seed(
             return {"skipped": True, "reason": "already seeded"}
         gen = Generator(scale, seed, progress)
         counts = gen.run()
+        if connection.vendor == "postgresql":
+            # The planner's statistics of every table just filled (the delivery seeder keeps
+            # its own up to date as it goes): autovacuum may be off or come minutes later, and
+            # without them the dashboards' plans at city scale are several times slower.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         audit.record(
             AuditAction.TASK,
             object_type="demo.seed",
