@@ -5,9 +5,10 @@ At every scale: a city pool and a district pool earmarked for weak communities (
 year's city pool), calls in each state, applications with reviews, projects at each stage
 (待签约; 执行中 with accepted milestones, a paid and a requested disbursement; 结项评估中;
 已结项 with its grade), ledger entries of every kind spread over star, ordinary and weak
-communities, and venue bookings. Above the small scale each district also gets a pool, a
-decided call and running projects in proportion to its communities, and every community a few
-ledger entries (bulk inserts, no reviews or payments: cheap at city scale). The demo
+communities, and venue bookings. Above the small scale, five years of history in bulk
+(`demo_history`: pools of the city and every district, decided calls, projects closed, in
+evaluation, running and awaiting signature, with their milestones, payments and FUNDS
+entries), and every community a few ledger entries. The demo
 manager's organisation runs its groups in the home community's 职工之家, which the seed marks
 as shared (the organisations' data shares venues at random).
 
@@ -46,6 +47,7 @@ from sanlian.organizations.models import (
     VolunteerHourLog,
 )
 
+from . import demo_history
 from .models import (
     Application,
     ApplicationStatus,
@@ -126,6 +128,20 @@ MANUAL_VENUES = [
     ("借用物业会议室开展楼栋议事会", "小区物业公司", 2),
     ("借用企业职工活动中心开展文艺汇演", "辖区企业工会", 3),
 ]
+
+
+# What the seed reports, counted once everything is in (the story's rows and the history's).
+COUNTED: tuple[tuple[str, Any], ...] = (
+    ("budget_pools", BudgetPool),
+    ("project_calls", ProjectCall),
+    ("applications", Application),
+    ("service_projects", ServiceProject),
+    ("milestones", Milestone),
+    ("tranches", Tranche),
+    ("disbursements", Disbursement),
+    ("evaluations", Evaluation),
+    ("resource_entries", ResourceEntry),
+)
 
 
 def register() -> None:
@@ -963,64 +979,6 @@ class Seeder:
         self.running = running
         self.home = home
 
-    # -- district pools at larger scales -------------------------------------------------------
-    def districts_at_scale(self) -> None:
-        """Each district: a pool, a decided call and running projects (about one per fifteen
-        communities, weak communities first), milestone one accepted, nothing paid yet."""
-        city = self.user("city")
-        by_district: dict[int, list[Community]] = defaultdict(list)
-        for c in self.communities[8:]:
-            by_district[c.district_id].append(c)
-        orgs_by_union = defaultdict(list)
-        for o in self.social_orgs:
-            orgs_by_union[o.parent_id].append(o)
-        for d in self.districts:
-            members = by_district.get(d.pk, [])
-            if not members:
-                continue
-            n = max(1, len(members) // 15)
-            weak_first = sorted(members, key=lambda c: (c.tier != Tier.WEAK, c.pk))
-            pool = self.pool(
-                d, self.year, f"{d.name.removesuffix('总工会')}购买服务资金", 160_000 * n + 200_000
-            )
-            self.counts["budget_pools"] += 1
-            call = self.call(
-                pool,
-                f"{d.name.removesuffix('总工会')}社区综合服务项目指南",
-                ServiceField.ELDERLY,
-                weak_first[: 3 * n],
-                status=CallStatus.DECIDED,
-                deadline=_at(self.today - dt.timedelta(days=200), 17),
-                decided_at=_at(self.today - dt.timedelta(days=185), 10),
-                ceiling=150_000,
-                total=150_000 * n,
-                by=city,
-            )
-            for i in range(n):
-                served = weak_first[3 * i : 3 * i + self.rng.randint(1, 3)] or weak_first[:1]
-                local = [o for c in served for o in orgs_by_union.get(c.organization_id, [])]
-                org = local[0] if local else self.rng.choice(self.social_orgs)
-                amount = self.rng.randint(60, 150) * 1000
-                app = self.application(
-                    call,
-                    org,
-                    f"{served[0].name}综合服务项目",
-                    amount,
-                    served,
-                    status=ApplicationStatus.SUBMITTED,
-                )
-                self.decide(app, amount, city, call.decided_at or _at(self.today))
-                self.project(
-                    app,
-                    status=ProjectStatus.ACTIVE,
-                    starts_on=self.today - dt.timedelta(days=self.rng.randint(120, 200)),
-                    communities=served,
-                    reviewer=city,
-                    accepted=1,
-                    paid=0,
-                )
-            self.totals(pool)
-
     # -- the ledger ----------------------------------------------------------------------------
     def day_this_year(self, back_from: int, back_to: int) -> dt.date:
         day = self.today - dt.timedelta(days=self.rng.randint(back_from, back_to))
@@ -1313,9 +1271,11 @@ class Seeder:
         self.load()
         self.core()
         if self.scale != "small":
-            self.districts_at_scale()
+            projects = demo_history.projects_for(len(self.communities))
+            demo_history.bulk_history(projects, self.gen.seed, self.gen.progress)
         self.ledger()
         self.bookings()
-        self.counts["resource_entries"] = ResourceEntry.objects.count()
+        for name, model in COUNTED:
+            self.counts[name] = model.objects.count()
         self.gen.progress("resources")
         return dict(self.counts)
