@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from sanlian.core.models import AuditEntry, TaskRun, User
 from sanlian.core.roles import Role
@@ -21,18 +21,16 @@ from sanlian.organizations.models import (
     Tier,
     Volunteer,
 )
-from sanlian.organizations.queries import area_summary
+from sanlian.organizations.queries import AreaSummary, area_summary
 
 
-def _tier_chart(communities: Any) -> dict[str, Any]:
-    counts = dict(communities.values_list("tier").annotate(n=Count("pk")).order_by())
-    option = {
+def _tier_chart(summary: AreaSummary) -> dict[str, Any]:
+    return {
         "_kind": "pie",
-        "categories": [str(t.label) for t in Tier],
-        "series": [{"name": "社区数", "data": [counts.get(t.value, 0) for t in Tier]}],
+        "categories": list(summary.by_tier),
+        "series": [{"name": _("社区数"), "data": list(summary.by_tier.values())}],
         "color": ["#c9a227", "#607d8b", "#e07b39"],
     }
-    return option
 
 
 @login_required
@@ -42,8 +40,8 @@ def home(request: HttpRequest) -> HttpResponse:
     ctx: dict[str, Any] = {"org": org}
     if user.has_role(*AREA_ROLES):
         communities = Community.objects.visible_to(user)
-        ctx["summary"] = area_summary(user)
-        ctx["tier_chart"] = _tier_chart(communities)
+        ctx["summary"] = summary = area_summary(user)
+        ctx["tier_chart"] = _tier_chart(summary)
         ctx["children"] = (
             Organization.objects.visible_to(user)
             .filter(parent=org.area_node() if org else None)
