@@ -217,7 +217,13 @@ def git_commit() -> str:
     """The checked-out commit, read from .git without running git."""
     git = ROOT / ".git"
     try:
-        head = (git / "HEAD").read_text().strip()
+        if git.is_file():  # a worktree: "gitdir: <its dir>", whose refs live in the common dir
+            git = Path(git.read_text().strip().removeprefix("gitdir: "))
+            head = (git / "HEAD").read_text().strip()
+            if (git / "commondir").exists():
+                git = (git / (git / "commondir").read_text().strip()).resolve()
+        else:
+            head = (git / "HEAD").read_text().strip()
         if not head.startswith("ref: "):
             return head[:12]
         ref = head[5:]

@@ -9,10 +9,18 @@ from django.utils import timezone
 from sanlian.core.models import AuditEntry
 from sanlian.core.roles import Role
 from sanlian.core.validators import make_credit_code
-from sanlian.organizations.models import Community, Organization, OrgKind, Person, Venue
+from sanlian.organizations.models import (
+    Community,
+    Membership,
+    MembershipStatus,
+    Organization,
+    OrgKind,
+    Person,
+    Venue,
+)
 
 from ..conftest import World
-from ..factories import OrganizationFactory, PersonFactory
+from ..factories import MembershipFactory, OrganizationFactory, PersonFactory
 from .factories_tree import VenueFactory
 
 pytestmark = pytest.mark.django_db
@@ -197,6 +205,27 @@ def test_community_list_hides_merged_communities(world: World) -> None:
     )
     rows = world.client(Role.FEDERATION_STAFF).get("/org/communities/").context["communities"]
     assert [c.pk for c in rows] == [world.c1.pk]
+
+
+def test_community_list_counts_residents_and_active_members(world: World) -> None:
+    # Counted apart: joining residents and memberships in one query would multiply them.
+    residents = [PersonFactory(community=world.c1) for _ in range(3)]
+    for person in residents[:2]:
+        MembershipFactory(person=person)
+    MembershipFactory(
+        person=residents[2], status=MembershipStatus.WITHDRAWN, ended_on=timezone.localdate()
+    )
+    before = Person.objects.filter(community=world.c2).count()
+    rows = world.client(Role.FEDERATION_STAFF).get("/org/communities/").context["communities"]
+    by_pk = {c.pk: c for c in rows}
+    people_c1 = Person.objects.filter(community=world.c1).count()
+    assert (by_pk[world.c1.pk].people_count, by_pk[world.c1.pk].member_count) == (
+        people_c1,
+        Membership.objects.filter(union=world.c1.organization, status="active").count(),
+    )
+    assert by_pk[world.c1.pk].member_count >= 2
+    assert people_c1 >= 3
+    assert by_pk[world.c2.pk].people_count == before
 
 
 def test_city_staff_create_a_community(world: World) -> None:

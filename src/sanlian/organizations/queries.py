@@ -5,9 +5,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from sanlian.core import crypto
 from sanlian.core.models import User
@@ -174,16 +176,24 @@ def area_summary(user: User) -> AreaSummary:
     )
 
 
+def _count_of(rows: QuerySet[Any], key: str) -> Coalesce:
+    """The number of `rows` (filtered on an OuterRef, so all with the same `key`), as a
+    subquery; 0 when there are none."""
+    counted = rows.order_by().values(key).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted), 0)
+
+
 def community_rows(user: User) -> QuerySet[Community]:
+    # Counted by correlated subqueries, not by joining people and memberships together: the
+    # join multiplies them (a community's residents × its members, hours at city scale).
     return (
         Community.objects.visible_to(user)
         .select_related("street", "district")
         .annotate(
-            people_count=Count("people", distinct=True),
-            member_count=Count(
-                "organization__members",
-                filter=Q(organization__members__status="active"),
-                distinct=True,
+            people_count=_count_of(Person.objects.filter(community=OuterRef("pk")), "community"),
+            member_count=_count_of(
+                Membership.objects.filter(union=OuterRef("organization_id"), status="active"),
+                "union",
             ),
         )
     )
