@@ -257,9 +257,9 @@ PAGES = [
     ),
     Page("person search (initials)", R.COMMUNITY_CADRE, _url("organizations:search", "?q=zs"), 11),
     Page("person list", R.COMMUNITY_CADRE, _url("organizations:person_list"), 11),
-    Page("case list", R.SOCIAL_WORKER, _url("delivery:case_list"), 11),
+    Page("case list", R.SOCIAL_WORKER, _url("delivery:case_list"), 12),
     # The view is audited: PostgreSQL takes the audit chain's lock first (one query more).
-    Page("case page", R.SOCIAL_WORKER, _detail("delivery:case_detail", "case"), 19),
+    Page("case page", R.SOCIAL_WORKER, _detail("delivery:case_detail", "case"), 20),
     Page("application list", R.SOCIAL_ORG_MANAGER, _url("resources:application_list"), 11),
     Page("API me", R.SOCIAL_WORKER, _api("/api/me"), 8),
     Page("API projects (city)", R.FEDERATION_STAFF, _api("/api/projects"), 11),
@@ -272,7 +272,7 @@ PAGES = [
         10,
     ),
     Page("API search (initials)", R.COMMUNITY_CADRE, _api("/api/search?q=zs"), 11),
-    Page("API cases", R.SOCIAL_WORKER, _api("/api/cases"), 9),
+    Page("API cases", R.SOCIAL_WORKER, _api("/api/cases"), 10),
     Page("API applications", R.SOCIAL_ORG_MANAGER, _api("/api/applications"), 10),
 ]
 

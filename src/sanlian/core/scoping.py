@@ -7,7 +7,7 @@ rule cannot be listed (the scoping tests enumerate all models).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from django.db import models
@@ -43,6 +43,9 @@ class Scope:
     area_path: str | None
     # The user's own organisation (a social organisation, an evaluator, a volunteer team...).
     org_id: int | None
+    # Ids a scope rule looked up once for this scope (e.g. the user's social-worker records),
+    # so that its filters compare indexed ids instead of joining through the user.
+    lookups: dict[str, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def is_anonymous(self) -> bool:
