@@ -18,6 +18,20 @@ from django.db import connection
 ANALYZE_FROM = 10_000
 
 
+def allocate(total: int, weights: Sequence[float]) -> list[int]:
+    """`total` in whole parts proportional to `weights` that add up exactly (largest
+    remainder): how the demo seeders spread a volume over places and years."""
+    whole = sum(weights)
+    if total <= 0 or whole <= 0:
+        return [0] * len(weights)
+    raw = [total * w / whole for w in weights]
+    out = [int(r) for r in raw]
+    order = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
+    for i in order[: total - sum(out)]:
+        out[i] += 1
+    return out
+
+
 def _quote(name: str) -> str:
     return connection.ops.quote_name(name)
 

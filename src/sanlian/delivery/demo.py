@@ -54,7 +54,7 @@ from django.db import connection
 from django.utils import timezone, translation
 
 from sanlian.core import crypto
-from sanlian.core.bulk import Writer
+from sanlian.core.bulk import Writer, allocate
 from sanlian.core.models import User
 from sanlian.organizations.demo import GIVEN_FEMALE, GIVEN_MALE, SURNAMES
 from sanlian.organizations.models import (
@@ -628,19 +628,6 @@ def seed_delivery(gen: Any) -> dict[str, int]:
 _MOBILE_PREFIXES = ("139", "138", "137", "135", "150", "151", "186", "188", "131", "155", "177")
 
 
-def _allocate(total: int, weights: Sequence[float]) -> list[int]:
-    """`total` in parts proportional to `weights` that add up exactly (largest remainder)."""
-    whole = sum(weights)
-    if not weights or whole <= 0:
-        return [0] * len(weights)
-    raw = [total * w / whole for w in weights]
-    out = [int(r) for r in raw]
-    order = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
-    for i in order[: total - sum(out)]:
-        out[i] += 1
-    return out
-
-
 def _pick(rng: random.Random, cum: Sequence[float]) -> int:
     """An index drawn by cumulative weights (from `_cum`: the last one is exactly 1)."""
     return bisect.bisect(cum, rng.random())
@@ -978,7 +965,7 @@ def bulk_surveys(ref: Ref, w: Writer, total: int, rng: random.Random) -> None:
     for p in ref.places:
         by_district[p.district_id].append(p)
     counts = dict(zip((p.pk for p in ref.places),
-                      _allocate(total, [p.weight for p in ref.places]), strict=True))  # fmt: skip
+                      allocate(total, [p.weight for p in ref.places]), strict=True))  # fmt: skip
     for district_id, members in by_district.items():
         area = ref.org_names.get(district_id, "").removesuffix("总工会")
         offset = rng.randint(15, 330)
@@ -1017,7 +1004,7 @@ def bulk_surveys(ref: Ref, w: Writer, total: int, rng: random.Random) -> None:
             rid, aid = w.next_ids[SurveyResponse], w.next_ids[Answer]
             random_, bits, need_cum = rng.random, rng.getrandbits, NEED_CUM[p.tier]
             likert_cum = LIKERT_WEIGHTS[p.tier]
-            for k, n in enumerate(_allocate(counts[p.pk], YEAR_SHARES)):
+            for k, n in enumerate(allocate(counts[p.pk], YEAR_SHARES)):
                 sid, start, end, need_q, likert_q, text_q, options = surveys[k]
                 span = max(int((end - start).total_seconds()), 60)
                 for _ in range(n):
@@ -1289,7 +1276,7 @@ def bulk_demands(ref: Ref, w: Writer, total: int, rng: random.Random) -> None:
     above (a few rerouted by hand), each at the status its age makes likely (a few left open
     past their deadlines), with its timeline."""
     routes = bulk_routing_rules(ref, w, rng)
-    counts = _allocate(total, [p.weight for p in ref.places])
+    counts = allocate(total, [p.weight for p in ref.places])
     for p, n in zip(ref.places, counts, strict=True):
         recorder = (None, ref.org_names.get(p.org_id, p.name))
         for _ in range(n):
@@ -1634,7 +1621,7 @@ def bulk_cases(
     workers of a social organisation serving the community, opened over five years, each in
     the phase its age makes likely; about `contacts` contact records in all."""
     fallback_author = ref.users["worker"]
-    counts = _allocate(total, [p.weight for p in ref.places])
+    counts = allocate(total, [p.weight for p in ref.places])
     teams = {
         org
         for org, staff in ref.workers.items()
@@ -1736,7 +1723,7 @@ def bulk_groups(ref: Ref, w: Writer, attendance: int, rng: random.Random) -> Non
     attendance of each session, pre-test and, once ended, post-test and evaluation; about
     `attendance` attendance records in all."""
     total = max(1, round(attendance / 75))
-    counts = _allocate(total, [p.weight for p in ref.places])
+    counts = allocate(total, [p.weight for p in ref.places])
     status_cum = _cum((80, 7, 13))
     statuses = [
         GroupAttendanceStatus.PRESENT,
@@ -1857,7 +1844,7 @@ def bulk_activities(
     shifts (each credited as a confirmed hour log), the coming ones with sign-ups so far;
     about `registrations` registrations and `shifts` shifts in all."""
     total = max(1, round(registrations / 30))
-    counts = _allocate(total, [p.weight for p in ref.places])
+    counts = allocate(total, [p.weight for p in ref.places])
     per_activity = shifts / max(total * 0.9, 1)
     existing = set(Registration.objects.values_list("code", flat=True))
     # Who signs up: residents with a mobile, up to a few hundred a community, read in one pass

@@ -35,7 +35,7 @@ import random
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -43,7 +43,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from sanlian.core.bulk import Writer
+from sanlian.core.bulk import Writer, allocate
 from sanlian.core.models import User
 from sanlian.organizations.models import Community, Organization, OrgKind, ServiceField, Tier
 
@@ -176,19 +176,6 @@ COLUMNS: dict[Any, tuple[str, ...]] = {
 
 def projects_for(communities: int) -> int:
     return communities * PROJECTS_PER_THREE_COMMUNITIES // 3
-
-
-def _allocate(total: int, weights: Sequence[float]) -> list[int]:
-    """`total` in parts proportional to `weights` (largest remainders), adding up exactly."""
-    whole = sum(weights)
-    if total <= 0 or whole <= 0:
-        return [0] * len(weights)
-    raw = [total * w / whole for w in weights]
-    out = [int(r) for r in raw]
-    by_remainder = sorted(range(len(raw)), key=lambda i: (out[i] - raw[i], i))
-    for i in by_remainder[: total - sum(out)]:
-        out[i] += 1
-    return out
 
 
 def _split(amount: Decimal, parts: int) -> list[Decimal]:
@@ -355,11 +342,11 @@ class History:
             for d in districts
             if any(p.tier == Tier.WEAK for p in by_district[d.pk]) and self.rng.random() < 0.7
         ]
-        district_weak = _allocate(
+        district_weak = allocate(
             weak_n - city_weak_n,
             [sum(p.tier == Tier.WEAK for p in by_district[d.pk]) for d in weak_districts],
         )
-        district_open = _allocate(
+        district_open = allocate(
             projects - city_n - weak_n, [len(by_district[d.pk]) for d in districts]
         )
 
@@ -699,7 +686,7 @@ class History:
 
     def run(self, w: Writer) -> None:
         self.load()
-        per_year = _allocate(self.total, YEAR_SHARES)
+        per_year = allocate(self.total, YEAR_SHARES)
         for back in range(YEARS - 1, -1, -1):
             projects = per_year[YEARS - 1 - back]
             for pool in self.pools(w, back, projects):
