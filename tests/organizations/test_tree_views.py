@@ -25,7 +25,11 @@ from .factories_tree import VenueFactory
 
 pytestmark = pytest.mark.django_db
 
-TODAY = timezone.localdate().isoformat()
+
+def today() -> str:
+    # Read when the request is made: a module-level date goes stale when a run crosses
+    # midnight in Asia/Shanghai (16:00 UTC) and the forms refuse yesterday.
+    return timezone.localdate().isoformat()
 
 
 # ---- organisations --------------------------------------------------------------------------
@@ -121,7 +125,7 @@ def test_move_page_moves_the_organisation(world: World) -> None:
     other = OrganizationFactory(kind=OrgKind.STREET_UNION, parent=world.d1, name="新街道工会")
     team = OrganizationFactory(kind=OrgKind.VOLUNTEER_TEAM, parent=world.s1, credit_code=None)
     world.client(Role.AREA_STAFF).post(
-        f"/org/organizations/{team.pk}/move/", {"parent": other.pk, "effective_on": TODAY}
+        f"/org/organizations/{team.pk}/move/", {"parent": other.pk, "effective_on": today()}
     )
     assert Organization.objects.get(pk=team.pk).parent_id == other.pk
 
@@ -149,14 +153,14 @@ def test_retire_page_says_what_blocks_it(world: World) -> None:
 
 def test_retire_page_retires(world: World) -> None:
     world.client(Role.COMMUNITY_CADRE).post(
-        f"/org/organizations/{world.t1.pk}/retire/", {"retired_on": TODAY, "reason": "解散"}
+        f"/org/organizations/{world.t1.pk}/retire/", {"retired_on": today(), "reason": "解散"}
     )
     assert Organization.objects.get(pk=world.t1.pk).is_active is False
 
 
 def test_retired_organisations_leave_the_tree(world: World) -> None:
     world.client(Role.COMMUNITY_CADRE).post(
-        f"/org/organizations/{world.t1.pk}/retire/", {"retired_on": TODAY, "reason": "解散"}
+        f"/org/organizations/{world.t1.pk}/retire/", {"retired_on": today(), "reason": "解散"}
     )
     body = world.client(Role.COMMUNITY_CADRE).get("/org/tree/").content.decode()
     assert "凯旋志愿队" not in body
@@ -249,7 +253,7 @@ def test_city_staff_create_a_community(world: World) -> None:
 def _merge_post(world: World, action: str, **extra: object) -> object:
     return world.client(Role.FEDERATION_STAFF).post(
         f"/org/communities/{world.c2.pk}/restructure/merge/",
-        {"target": world.c1.pk, "effective_on": TODAY, "action": action, **extra},
+        {"target": world.c1.pk, "effective_on": today(), "action": action, **extra},
     )
 
 
@@ -282,7 +286,7 @@ def test_a_stale_confirmation_shows_the_new_preview_instead(world: World) -> Non
 def test_district_staff_cannot_merge_into_another_district(world: World) -> None:
     response = world.client(Role.AREA_STAFF).post(
         f"/org/communities/{world.c1.pk}/restructure/merge/",
-        {"target": world.c2.pk, "effective_on": TODAY, "action": "confirm"},
+        {"target": world.c2.pk, "effective_on": today(), "action": "confirm"},
     )
     assert "target" in response.context["form"].errors
 
@@ -312,7 +316,7 @@ def test_split_page_splits_by_address_prefix(world: World) -> None:
             "population": 0,
             "worker_count": 0,
             "retiree_count": 0,
-            "effective_on": TODAY,
+            "effective_on": today(),
             "action": "confirm",
         },
     )
