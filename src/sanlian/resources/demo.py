@@ -26,7 +26,7 @@ import random
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -82,6 +82,7 @@ from .models import (
 )
 from .models.projects import grade_for
 from .money import CENT, ZERO
+from .money import split as split_money
 from .services import ledger as ledger_services
 
 BATCH = 5000
@@ -157,13 +158,6 @@ def seed_resources(gen: Any) -> dict[str, int]:
 
 def _money(value: Decimal | int | float | str) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
-
-
-def _split(amount: Decimal, parts: int) -> list[Decimal]:
-    """`amount` in `parts` to the 分, adding up exactly (the remainder on the last), as the
-    payment service shares a disbursement among the project's communities."""
-    share = (amount / parts).quantize(CENT, rounding=ROUND_DOWN)
-    return [share] * (parts - 1) + [amount - share * (parts - 1)]
 
 
 def _tranches(amount: Decimal) -> list[Decimal]:
@@ -628,7 +622,9 @@ class Seeder:
                         disbursement=d,
                         recorded_by=self.user("city"),
                     )
-                    for c, share in zip(served, _split(tranche.amount, len(served)), strict=True)
+                    for c, share in zip(
+                        served, split_money(tranche.amount, len(served)), strict=True
+                    )
                 ],
             )
         self.counts["disbursements"] += 1

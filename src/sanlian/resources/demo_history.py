@@ -37,7 +37,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.conf import settings
@@ -74,6 +74,7 @@ from .models import (
 )
 from .models.projects import FRAMEWORK_DIMENSIONS, Framework, grade_for
 from .money import CENT, ZERO
+from .money import split as split_money
 
 log = logging.getLogger(__name__)
 
@@ -176,12 +177,6 @@ COLUMNS: dict[Any, tuple[str, ...]] = {
 
 def projects_for(communities: int) -> int:
     return communities * PROJECTS_PER_THREE_COMMUNITIES // 3
-
-
-def _split(amount: Decimal, parts: int) -> list[Decimal]:
-    """As the payment service shares a disbursement among the project's communities."""
-    share = (amount / parts).quantize(CENT, rounding=ROUND_DOWN)
-    return [share] * (parts - 1) + [amount - share * (parts - 1)]
 
 
 def _round_up(amount: Decimal, step: int) -> Decimal:
@@ -608,7 +603,7 @@ class History:
         if not paid:
             return False
         day = timezone.localdate(paid_at)
-        for p, value in zip(places, _split(amount, len(places)), strict=True):
+        for p, value in zip(places, split_money(amount, len(places)), strict=True):
             w.add(ResourceEntry, (
                 w.new_id(ResourceEntry), p.pk, project, ResourceKind.FUNDS, pool.owner.pk,
                 pool.label, f"{title} 第{seq}期拨付", None, "", value, False, day, pk, None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from django.db import models
@@ -25,6 +25,13 @@ class MoneyField(models.DecimalField):  # type: ignore[type-arg]
     def deconstruct(self) -> Any:
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.DecimalField", args, kwargs
+
+
+def split(amount: Decimal, parts: int) -> list[Decimal]:
+    """`amount` in `parts` shares to the 分 that add up exactly, the remainder on the last (how
+    a disbursement is shared among a project's communities)."""
+    share = (amount / parts).quantize(CENT, rounding=ROUND_DOWN)
+    return [share] * (parts - 1) + [amount - share * (parts - 1)]
 
 
 def yuan(value: Decimal | int | str) -> str:

@@ -65,6 +65,7 @@ from ..models import (
 )
 from ..models.projects import FRAMEWORK_DIMENSIONS, LIVE_DISBURSEMENT, Framework, grade_for
 from ..money import CENT, ZERO, yuan
+from ..money import split as split_money
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -1210,12 +1211,6 @@ def disbursement_cancel(*, disbursement: Disbursement, by: User, reason: str = "
     return d
 
 
-def _split(amount: Decimal, parts: int) -> list[Decimal]:
-    """`amount` in `parts` shares to the 分, the remainder on the last."""
-    share = (amount / parts).quantize(CENT, rounding=ROUND_DOWN)
-    return [share] * (parts - 1) + [amount - share * (parts - 1)]
-
-
 @_guarded
 @transaction.atomic
 def disbursement_pay(
@@ -1262,7 +1257,7 @@ def disbursement_pay(
     communities = list(project.communities.order_by("pk"))
     day = timezone.localdate(d.paid_at)
     tranche = d.tranche
-    for community, value in zip(communities, _split(d.amount, len(communities)), strict=True):
+    for community, value in zip(communities, split_money(d.amount, len(communities)), strict=True):
         ResourceEntry.objects.create(
             community=community,
             project=project,
