@@ -223,6 +223,9 @@ def _intervene_and_refer(worker: Any) -> None:
 
     worker.get_by_text("发起转介").click()
     refer = _step(worker, "refer")
+    # The target is found through the form's search box (a city has thousands to choose from).
+    worker.fill("#id_refer_to_org_q", KAIXUAN_UNION[:4])
+    expect(worker.locator("#id_refer_to_org option").first).to_contain_text("找到")
     worker.select_option("#id_refer_to_org", label=KAIXUAN_UNION)
     worker.fill("#id_refer_reason", "申请工会困难职工帮扶和就业推荐。")
     worker.select_option("#id_refer_share_basis", label="服务对象同意")

@@ -272,7 +272,8 @@ PAGES = [
         10,
     ),
     Page("API search (initials)", R.COMMUNITY_CADRE, _api("/api/search?q=zs"), 11),
-    Page("API cases", R.SOCIAL_WORKER, _api("/api/cases"), 10),
+    # A COUNT and the page's rows (core.api.PageRows), not every case turned into a dict.
+    Page("API cases", R.SOCIAL_WORKER, _api("/api/cases"), 11),
     Page("API applications", R.SOCIAL_ORG_MANAGER, _api("/api/applications"), 10),
 ]
 

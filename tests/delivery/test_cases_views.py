@@ -279,6 +279,25 @@ def test_an_uninvolved_organisation_gets_404_on_a_referral(world: World, case: C
 # ---- the whole way, through the pages ------------------------------------------------------
 
 
+def test_the_referral_form_draws_the_street_and_finds_any_other_by_search(
+    world: World, case: Case
+) -> None:
+    """A city has thousands of organisations: the form draws those of the person's street
+    and its search box finds the rest (name or pinyin initials); any of them may be chosen."""
+    worker = world.client(Role.SOCIAL_WORKER)
+    form = _html(worker.get(reverse("delivery:case_detail", args=[case.pk])))
+    refer = form[form.index('id="id_refer_to_org"') :].split("</select>")[0]
+    assert (world.party1.name in refer, world.o2.name in refer) == (True, False)
+    assert world.o1.name not in refer  # the case's own organisation
+    search = reverse("delivery:referral_targets", args=[case.pk])
+    assert 'hx-get="' + search in form
+    found = [_html(worker.get(search, {"q": q})) for q in ("同心", "txsg", "不存在的机构")]
+    assert [f'value="{world.o2.pk}"' in html for html in found] == [True, True, False]
+    assert "没有找到" in found[2]
+    outsider = world.client(Role.COMMUNITY_CADRE)
+    assert outsider.get(search, {"q": "同心"}).status_code in (403, 404)
+
+
 def test_a_case_from_intake_to_closure_with_a_referral(world: World, boss: SocialWorker) -> None:
     worker, supervisor = world.client(Role.SOCIAL_WORKER), _client(user_of(boss))
     person = PersonFactory(community=world.c1)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 from django.core.exceptions import ValidationError
 from django.forms import BaseForm, BaseFormSet
@@ -15,6 +16,30 @@ from ninja.security import HttpBearer, SessionAuth
 
 from .middleware import second_factor_required
 from .models import ApiToken, TaskRun
+
+
+class PageRows(Sequence[dict[str, Any]]):
+    """A queryset's rows as API dicts, built only for the page asked: ninja's `paginate`
+    counts this with one COUNT and slices it, where a list would turn every row the caller
+    may see into a dict first (every case of an organisation, to show 50)."""
+
+    def __init__(self, rows: Any, out: Callable[[Any], dict[str, Any]]) -> None:
+        self.rows, self.out = rows, out
+        self._count: int | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self.rows.count()
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self.out(row) for row in self.rows[index]]
+        return self.out(self.rows[index])
 
 
 class TokenAuth(HttpBearer):

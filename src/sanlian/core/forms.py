@@ -15,6 +15,35 @@ from .models import AuditAction, User
 from .roles import Role
 
 
+class SearchableSelect(forms.Select):
+    """A select of a few likely choices with a search box above it that fetches others from
+    `search_url` (htmx, `?q=`): for choosing among thousands, such as every organisation of a
+    city, without sending them all in every page. The field's queryset still validates; only
+    the options drawn are limited (`limit_choices`)."""
+
+    template_name = "core/widgets/searchable_select.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None, search_url: str = "") -> None:
+        super().__init__(attrs)
+        self.search_url = search_url
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        context["widget"]["search_url"] = self.search_url
+        return context
+
+
+def limit_choices(field: forms.ModelChoiceField, shown: list[Any], value: Any = None) -> None:  # type: ignore[type-arg]
+    """Draw only `shown` (and the chosen row, if any) as the options of `field`, whose
+    queryset — every row that may be chosen — stays as it is for validation."""
+    rows = list(shown)
+    if value not in (None, "") and str(value) not in {str(r.pk) for r in rows}:
+        rows += list(field.queryset.filter(pk=value)) if str(value).isdigit() else []  # type: ignore[union-attr]
+    field.widget.choices = [("", field.empty_label or "")] + [
+        (r.pk, field.label_from_instance(r)) for r in rows
+    ]
+
+
 class LoginForm(AuthenticationForm):
     error_messages = {
         "invalid_login": _("用户名或密码错误。"),

@@ -97,7 +97,11 @@ def person_search(user: User, q: str, *, include_merged: bool = False) -> QueryS
 
 
 def organization_search(user: User, q: str) -> QuerySet[Organization]:
-    orgs = Organization.objects.visible_to(user)
+    return organization_matches(Organization.objects.visible_to(user), q)
+
+
+def organization_matches(orgs: QuerySet[Organization], q: str) -> QuerySet[Organization]:
+    """Narrow `orgs` to those the query finds (by name, pinyin, phone or credit code)."""
     parsed = parse_query(q)
     match parsed.kind:
         case QueryKind.CHINESE:

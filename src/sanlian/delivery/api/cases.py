@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import paginate
 
-from sanlian.core.api import ErrorOut, form_errors
+from sanlian.core.api import ErrorOut, PageRows, form_errors
 from sanlian.core.audit import record_view
 
 from ..forms.cases import ContactForm
@@ -125,7 +125,7 @@ def cases(request: HttpRequest, phase: str | None = None) -> Any:
     qs = services.my_cases(_user(request))
     if phase:
         qs = qs.filter(phase=phase)
-    return [_header(c) for c in qs]
+    return PageRows(qs, _header)
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut)

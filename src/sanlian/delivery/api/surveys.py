@@ -16,7 +16,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
 
-from sanlian.core.api import ErrorOut
+from sanlian.core.api import ErrorOut, PageRows
 
 from ..forms.surveys import CallNeedLinkForm, QuestionForm, SurveyForm
 from ..models.surveys import Survey
@@ -195,7 +195,7 @@ def surveys(request: HttpRequest, status: str | None = None) -> Any:
     qs = Survey.objects.visible_to(_user(request)).prefetch_related("communities")
     if status:
         qs = qs.filter(status=status)
-    return [_out(request, s) for s in qs.order_by("-created_at", "-pk")]
+    return PageRows(qs.order_by("-created_at", "-pk"), lambda s: _out(request, s))
 
 
 @router.get("/surveys/{survey_id}", response=SurveyDetailOut)

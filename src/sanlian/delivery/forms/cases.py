@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
+from sanlian.core.forms import SearchableSelect, limit_choices
 from sanlian.organizations.models import Sex
 
 from ..models.cases import (
@@ -249,6 +250,7 @@ class ReferralForm(forms.Form):
     to_org = NamedChoice(
         label=_("接收机构"),
         queryset=None,
+        widget=SearchableSelect,
         error_messages={"invalid_choice": _("请选择接收机构。")},
     )
     reason = note_field(_("转介原因"), required=True, rows=2)
@@ -263,9 +265,22 @@ class ReferralForm(forms.Form):
     consent_on = date_field(_("服务对象同意提供信息的日期"), required=False)
     summary = note_field(_("提供给接收机构的个案摘要"), rows=3)
 
-    def __init__(self, *args: Any, targets: QuerySet[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        targets: QuerySet[Any],
+        shown: list[Any] | None = None,
+        search_url: str = "",
+        **kwargs: Any,
+    ) -> None:
+        """`targets`: every organisation the case may go to (a city has thousands); `shown`:
+        the few drawn as options, the others found through the search box at `search_url`."""
         super().__init__(*args, **kwargs)
         _set_queryset(self, "to_org", targets)
+        field: Any = self.fields["to_org"]
+        field.widget.search_url = search_url
+        if shown is not None:
+            limit_choices(field, shown, self["to_org"].value())
 
 
 class OverrideForm(forms.Form):

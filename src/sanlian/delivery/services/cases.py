@@ -36,7 +36,7 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -51,6 +51,7 @@ from sanlian.organizations.models import (
     SocialWorkerStatus,
 )
 from sanlian.organizations.models.workforce import Qualification
+from sanlian.organizations.queries import organization_matches
 from sanlian.resources.models import ProjectStatus, ServiceProject
 
 from ..models.cases import (
@@ -645,6 +646,23 @@ def case_follow_up_add(
 def referral_targets(case: Case) -> QuerySet[Organization]:
     """Any active organisation other than the case's own (a social organisation or other)."""
     return Organization.objects.active().exclude(pk=case.organization_id).order_by("path")
+
+
+REFERRAL_OPTIONS = 30
+
+
+def referral_target_options(case: Case, q: str = "") -> list[Organization]:
+    """The targets drawn as options of the referral form: those the query finds (name, pinyin
+    initials, phone, credit code), or without one those of the person's street (the nearest
+    services); a city's thousands of others are found by searching."""
+    targets = referral_targets(case)
+    if q.strip():
+        found = organization_matches(targets, q)
+    else:
+        community = case.person.community
+        street = Organization.objects.filter(pk=community.street_id).values("path")
+        found = targets.filter(path__startswith=Subquery(street[:1]))
+    return list(found[:REFERRAL_OPTIONS])
 
 
 @transaction.atomic

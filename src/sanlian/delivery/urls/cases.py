@@ -18,6 +18,7 @@ urlpatterns: list[URLPattern] = [
     path("cases/stats/", cases.case_stats, name="case_stats"),
     path("cases/new/", cases.case_create, name="case_create"),
     path("cases/<int:pk>/", cases.case_detail, name="case_detail"),
+    path("cases/<int:pk>/referral-targets/", cases.referral_targets, name="referral_targets"),
     path("cases/<int:pk>/<slug:step>/", cases.case_step, name="case_step"),
     path("referrals/", cases.referral_list, name="referral_list"),
     path("referrals/<int:pk>/", cases.referral_detail, name="referral_detail"),

@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -339,7 +340,12 @@ STEPS: dict[str, Step] = {
         gettext_lazy("回访记录已保存。"),
     ),
     "refer": Step(
-        lambda case, user, data: ReferralForm(data, targets=services.referral_targets(case)),
+        lambda case, user, data: ReferralForm(
+            data,
+            targets=services.referral_targets(case),
+            shown=services.referral_target_options(case),
+            search_url=reverse("delivery:referral_targets", args=[case.pk]),
+        ),
         lambda case, user, d: services.referral_create(case=case, by=user, **d),
         gettext_lazy("已发起转介。"),
     ),
@@ -441,6 +447,16 @@ def case_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
             return redirect(case)
     case.refresh_from_db()
     return _render_case(request, case, {step: form})
+
+
+@role_required(*CASE_ROLES)
+def referral_targets(request: HttpRequest, pk: int) -> HttpResponse:
+    """The options of the referral form's target for a search (its htmx search box)."""
+    case = _case(request, pk)
+    if not services.is_worker(case, _user(request)):
+        raise Http404
+    options = services.referral_target_options(case, request.GET.get("q", "")[:50])
+    return render(request, "core/widgets/_options.html", {"options": options})
 
 
 # ---- referrals ---------------------------------------------------------------------------
