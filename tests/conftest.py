@@ -37,6 +37,15 @@ def _chinese_by_default() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    """Each test starts with an empty cache: primary keys (and so area paths) repeat from
+    test to test, and a figure kept by an earlier test must not show in the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS_INPROCESS_SYNC = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from django.core.cache import cache
 from openpyxl import load_workbook
 
 from sanlian.core.models import AuditEntry
@@ -139,6 +140,25 @@ def test_tree_shows_only_the_users_subtree(world: World) -> None:
 def test_home_page_names_the_users_organisation(world: World, role: str) -> None:
     main = world.client(role).get("/").content.decode().split("<main", 1)[1]
     assert world.users[role].organization.name in main  # type: ignore[union-attr]
+
+
+def test_a_large_areas_home_counts_are_kept_a_while_and_say_when_a_community_counts_live(
+    world: World,
+) -> None:
+    district, cadre = world.client(Role.AREA_STAFF), world.client(Role.COMMUNITY_CADRE)
+    before = (
+        district.get("/").context["summary"].people,
+        cadre.get("/").context["summary"].people,
+    )
+    PersonFactory(community=world.c1)
+    district_page, cadre_page = district.get("/"), cadre.get("/")
+    kept, live = district_page.context["summary"], cadre_page.context["summary"]
+    assert (kept.people, live.people) == (before[0], before[1] + 1)
+    assert kept.counted_at is not None and live.counted_at is None
+    assert "以上数字统计于" in district_page.content.decode()
+    assert "以上数字统计于" not in cadre_page.content.decode()
+    cache.clear()  # five minutes later
+    assert district.get("/").context["summary"].people == before[0] + 1
 
 
 def test_unbuilt_sections_are_not_in_the_navigation(world: World) -> None:
