@@ -13,7 +13,8 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum, Window
+from django.db.models.functions import RowNumber
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -68,6 +69,7 @@ BOARD_STAGES = (
     ProjectStatus.ACCEPTED,
 )
 BOARD_CARDS = 30  # per column; the rest through the filters or the export
+BOARD_RELATED = ("pool__owner", "organization", "call")
 OPEN_DISBURSEMENT = (DisbursementStatus.REQUESTED, DisbursementStatus.APPROVED)
 
 
@@ -120,7 +122,7 @@ class Column:
 
 def _board_projects(request: HttpRequest, user: Any) -> tuple[QuerySet[ServiceProject], Any]:
     projects = ServiceProject.objects.visible_to(user)
-    years = sorted(set(projects.values_list("pool__year", flat=True)), reverse=True)
+    years = list(projects.order_by("-pool__year").values_list("pool__year", flat=True).distinct())
     funders = Organization.objects.filter(pk__in=projects.values("pool__owner")).order_by("path")
     form = BoardFilterForm(request.GET or None, years=years, funders=funders)
     if form.is_valid():
@@ -131,10 +133,27 @@ def _board_projects(request: HttpRequest, user: Any) -> tuple[QuerySet[ServicePr
             projects = projects.filter(pool__owner=data["funder"])
         if data.get("field"):
             projects = projects.filter(call__service_field=data["field"])
-    projects = projects.select_related("pool__owner", "organization", "call").order_by(
-        "-starts_on", "-pk"
-    )
+    projects = projects.select_related(*BOARD_RELATED).order_by("-starts_on", "-pk")
     return projects, form
+
+
+def _board_cards(projects: QuerySet[ServiceProject]) -> dict[str, list[ServiceProject]]:
+    """The first BOARD_CARDS projects of each column, in the board's order. Ranked on narrow
+    rows first and then read whole by primary key: sorting the joined wide rows of every
+    project of a city (25,000 over five years) took 0.1 s per column."""
+    order = [F("starts_on").desc(), F("pk").desc()]
+    ranked = (
+        projects.filter(status__in=BOARD_STAGES)
+        .order_by()
+        .annotate(rank=Window(RowNumber(), partition_by=F("status"), order_by=order))
+        .filter(rank__lte=BOARD_CARDS)
+        .values_list("pk", flat=True)
+    )
+    cards: dict[str, list[ServiceProject]] = {}
+    rows = ServiceProject.objects.filter(pk__in=list(ranked)).select_related(*BOARD_RELATED)
+    for project in rows.order_by(*order):
+        cards.setdefault(project.status, []).append(project)
+    return cards
 
 
 def _awaiting_contract(user: Any, form: Any) -> list[tuple[Application, str]]:
@@ -218,10 +237,11 @@ def project_board(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("pk"), amount=Sum("amount"), disbursed=Sum("disbursed"))
     }
     columns = []
+    shown = _board_cards(projects)
     for status in BOARD_STAGES:
         row = totals.get(status, {})
         count = int(row.get("n", 0))
-        cards = list(projects.filter(status=status)[:BOARD_CARDS])
+        cards = shown.get(status, [])
         columns.append(
             Column(
                 status=status,
