@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from sanlian.core.middleware import SESSION_TOUCH_SECONDS, SESSION_TOUCHED
 from sanlian.core.models import AuditAction, AuditEntry, User
 from sanlian.core.roles import ADMIN_ROLES, Role
 
@@ -218,8 +219,19 @@ def test_four_failures_do_not_lock(world: World, password: str) -> None:
 # ---- session idle expiry ---------------------------------------------------------------
 
 
-def test_session_is_renewed_on_every_request() -> None:
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+def test_the_expiry_moves_forward_with_use_saved_at_most_once_a_minute(world: World) -> None:
+    client = world.client(Role.COMMUNITY_CADRE)
+    client.get(reverse("account"))
+    key = client.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    client.get(reverse("account"))
+    assert Session.objects.get(session_key=key).expire_date == first  # no write per request
+    session = client.session
+    session[SESSION_TOUCHED] -= SESSION_TOUCH_SECONDS  # the last save was a minute ago
+    session.save()
+    Session.objects.filter(session_key=key).update(expire_date=first)
+    client.get(reverse("account"))
+    assert Session.objects.get(session_key=key).expire_date > first
 
 
 def test_idle_limit_is_at_most_thirty_minutes() -> None:
