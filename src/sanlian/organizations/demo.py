@@ -17,9 +17,10 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from sanlian.core import audit, crypto
+from sanlian.core.bulk import Writer
 from sanlian.core.models import AuditAction
 from sanlian.core.roles import Role
-from sanlian.core.validators import generate_resident_id, make_credit_code, mask_resident_id
+from sanlian.core.validators import make_credit_code, mask_resident_id
 
 from .models import (
     Community,
@@ -45,6 +46,7 @@ from .models import (
 )
 from .models.people import fill_search_text
 from .models.workforce import HourLogStatus, split_hours
+from .pinyin import search_keys
 
 
 @dataclass(frozen=True)
@@ -412,6 +414,247 @@ def _bulk(model: type[M], items: Iterator[M] | list[M]) -> list[M]:
     return out
 
 
+# -- the people's tables, written by COPY (`sanlian.core.bulk.Writer`) -----------------------
+
+# Every concrete column of each model, in the models' order (the writer checks them).
+PEOPLE_MODELS: tuple[Any, ...] = (
+    Person,
+    Membership,
+    SocialWorker,
+    Volunteer,
+    Household,
+    HouseholdMember,
+    PersonTag,
+    VolunteerHourLog,
+)
+PEOPLE_COLUMNS: dict[Any, tuple[str, ...]] = {
+    model: tuple(f.attname for f in model._meta.concrete_fields) for model in PEOPLE_MODELS
+}
+
+
+def _row_maker(
+    model: Any, columns: tuple[str, ...], given: tuple[str, ...]
+) -> Callable[..., tuple[Any, ...]]:
+    """A row of `columns` from the values of `given` (in that order), every other column at
+    the model field's default, as the ORM would have inserted it."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    defaults = [fields[c].get_default() for c in columns]
+    # Mutable defaults (a JSON list) must not be shared between rows: none is left to them.
+    positions = [columns.index(c) for c in given]
+    missing = [c for c in columns if c not in given and fields[c].has_default()]
+    if any(isinstance(fields[c].get_default(), list | dict) for c in missing):
+        raise ValueError(f"{model.__name__}: give the mutable defaults of {missing}")
+    if positions == list(range(len(positions))) and len(given) == len(columns):
+        return lambda *values: values
+    template = tuple(defaults)
+
+    def make(*values: Any) -> tuple[Any, ...]:
+        row = list(template)
+        for i, v in zip(positions, values, strict=True):
+            row[i] = v
+        return tuple(row)
+
+    return make
+
+
+def _search_hasher() -> Callable[[str], str]:
+    """`crypto.search_hash` with its key derived once (it derives it on every call)."""
+    import hashlib
+    import hmac
+
+    key = crypto._derive(b"sanlian-search-hash")
+    new, sha256 = hmac.new, hashlib.sha256
+    return lambda value: new(key, value.encode(), sha256).hexdigest()
+
+
+def _encrypt_many(values: list[str]) -> list[str]:
+    """`crypto.encrypt` of many values at once: the same Fernet tokens (version, time, random
+    IV, AES-128-CBC of the PKCS7-padded value, HMAC-SHA256; `crypto.decrypt` reads them), with
+    the blocks of every value going through one AES context a block position at a time instead
+    of a cipher context per value (which was half of a person's time)."""
+    import base64
+    import hashlib
+    import hmac
+    import os
+    import struct
+    import time as clock
+
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    # The key of `crypto._fernet()`: its first half signs, its second half encrypts.
+    key = crypto._derive(b"sanlian-field-encryption")
+    signing, encryption = key[:16], key[16:]
+    header = b"\x80" + struct.pack(">Q", int(clock.time()))
+    padded = []
+    for value in values:
+        data = value.encode()
+        pad = 16 - len(data) % 16
+        padded.append(data + bytes([pad]) * pad)
+    ivs = [os.urandom(16) for _ in values]
+    blocks = max((len(p) for p in padded), default=0) // 16
+    ecb = Cipher(algorithms.AES(encryption), modes.ECB()).encryptor()  # noqa: S305  (CBC by hand)
+    previous = ivs[:]
+    out = [bytearray() for _ in values]
+    for b in range(blocks):
+        todo = [i for i, p in enumerate(padded) if len(p) > 16 * b]
+        xored = b"".join(
+            (
+                int.from_bytes(padded[i][16 * b : 16 * b + 16], "big")
+                ^ int.from_bytes(previous[i], "big")
+            ).to_bytes(16, "big")
+            for i in todo
+        )
+        encrypted = ecb.update(xored)
+        for n, i in enumerate(todo):
+            block = encrypted[16 * n : 16 * n + 16]
+            out[i] += block
+            previous[i] = block
+    tokens = []
+    new, sha256, encode = hmac.new, hashlib.sha256, base64.urlsafe_b64encode
+    for iv, ciphertext in zip(ivs, out, strict=True):
+        parts = header + iv + bytes(ciphertext)
+        tokens.append(encode(parts + new(signing, parts, sha256).digest()).decode())
+    return tokens
+
+
+# The sums of the weighted digits of the last three digits of a resident ID's body, and the
+# check characters by the remainder (`validators.generate_resident_id`, without its checks).
+_RID_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
+_RID_SEQUENCES = [
+    (f"{s:03d}", sum(int(d) * w for d, w in zip(f"{s:03d}", _RID_WEIGHTS[14:], strict=True)))
+    for s in range(1000)
+]
+_RID_CHECK = ["X" if (12 - r) % 11 == 10 else str((12 - r) % 11) for r in range(11)]
+
+
+class _ResidentIds:
+    """`generate_resident_id(region, born, sequence)` without its checks, the sums of the
+    weighted digits of each region and each birth date remembered (a million people share
+    a few thousand of them)."""
+
+    def __init__(self) -> None:
+        self.regions: dict[str, int] = {}
+        self.dates: dict[date, tuple[str, int]] = {}
+
+    def __call__(self, region: str, born: date, sequence: int) -> str:
+        region_sum = self.regions.get(region)
+        if region_sum is None:
+            region_sum = self.regions[region] = sum(
+                int(d) * w for d, w in zip(region, _RID_WEIGHTS[:6], strict=True)
+            )
+        day = self.dates.get(born)
+        if day is None:
+            text = f"{born:%Y%m%d}"
+            day = self.dates[born] = (
+                text,
+                sum(int(d) * w for d, w in zip(text, _RID_WEIGHTS[6:14], strict=True)),
+            )
+        digits, value = _RID_SEQUENCES[sequence]
+        return region + day[0] + digits + _RID_CHECK[(region_sum + day[1] + value) % 11]
+
+
+class _Ids:
+    """The next ids of one of the writer's models, taken one by one."""
+
+    def __init__(self, writer: Writer, model: Any) -> None:
+        self.writer, self.model = writer, model
+
+    def next(self) -> int:
+        return self.writer.new_id(self.model)
+
+
+class _Person:
+    """A person as the seed needs it before its row is written (at the end of the people)."""
+
+    __slots__ = (
+        "address",
+        "birth_date",
+        "community",
+        "employer",
+        "id_number_encrypted",
+        "id_number_hash",
+        "id_number_masked",
+        "is_retired",
+        "name",
+        "new_employment_kind",
+        "phone",
+        "pk",
+        "sex",
+        "user_id",
+        "workplace",
+    )
+
+    def __init__(
+        self,
+        pk: int,
+        name: str,
+        sex: str,
+        birth_date: date,
+        phone: str,
+        community: Community,
+        address: str,
+        workplace: str,
+        is_retired: bool,
+        new_employment_kind: str,
+        id_number_encrypted: str,
+        id_number_hash: str,
+        id_number_masked: str,
+    ) -> None:
+        self.pk = pk
+        self.name = name
+        self.sex = sex
+        self.birth_date = birth_date
+        self.phone = phone
+        self.community = community
+        self.address = address
+        self.workplace = workplace
+        self.is_retired = is_retired
+        self.new_employment_kind = new_employment_kind
+        self.id_number_encrypted = id_number_encrypted
+        self.id_number_hash = id_number_hash
+        self.id_number_masked = id_number_masked
+        self.employer: Organization | None = None
+        self.user_id: int | None = None
+
+    @property
+    def community_id(self) -> int:
+        return self.community.pk
+
+    @property
+    def employer_id(self) -> int | None:
+        return self.employer.pk if self.employer is not None else None
+
+
+@dataclass
+class _Staff:
+    """A social worker of the seed (its row is written when it is made)."""
+
+    pk: int
+    person: _Person
+    organization: Organization
+
+    @property
+    def person_id(self) -> int:
+        return self.person.pk
+
+
+@dataclass
+class _Volunteer:
+    """A volunteer of the seed (its row is written once its hours are known)."""
+
+    pk: int
+    person: _Person
+    team: Organization
+    skills: str
+    availability: list[str]
+    hours_logged: Decimal = Decimal("0")
+    is_coordinator: bool = False
+
+    @property
+    def person_id(self) -> int:
+        return self.person.pk
+
+
 # Later apps add their demo data (registered from their AppConfig.ready(), by name): each runs
 # in the seed's transaction once the data above is in, with the generator (its `name`,
 # `scale`, `seed`, `progress`), and returns its counts for the seed's result.
@@ -438,6 +681,8 @@ class Generator:
         self.cobuilding_rng = random.Random(f"cobuilding-{seed}")
         self.progress = progress or (lambda _msg: None)
         self.counts: dict[str, int] = {}
+        self.linked_people: list[_Person] = []  # those given a demo account
+        self.writer: Writer
 
     # -- names -------------------------------------------------------------------------------
     def person_name(self, sex: str) -> str:
@@ -594,47 +839,57 @@ class Generator:
         social_orgs = self.orgs(social_specs)
         self.progress("organizations")
 
-        # People with valid ID numbers; a share are union members.
+        # People with valid ID numbers; a share are union members. The rows of the people's
+        # tables are written by COPY (`core.bulk.Writer`, ids assigned here in the order the
+        # ORM's inserts gave them) from light records: a million model instances, their bulk
+        # inserts with foreign keys checked row by row and their bulk updates were most of the
+        # seed's time at city scale.
+        writer = Writer(PEOPLE_COLUMNS)
+        self.writer = writer
         region_of = {c.pk: DISTRICT_CODES[districts.index(c.district)] for c in communities}
         today = date(2026, 11, 1)
         worker_counts: dict[int, int] = {}
         retiree_counts: dict[int, int] = {}
 
         used_numbers: set[str] = set()
-
-        def people() -> Iterator[Person]:
-            for i in range(s.people):
-                c = communities[i % len(communities)]
-                sex = rng.choice("MF")
-                age = rng.randint(18, 85)
-                born = today - timedelta(days=age * 365 + rng.randint(0, 364))
-                sequence = (i * 7 + rng.randint(0, 6)) % 1000
-                number = generate_resident_id(region_of[c.pk], born, sequence)
-                while number in used_numbers:  # one ID number is one person
-                    sequence = (sequence + 1) % 1000
-                    number = generate_resident_id(region_of[c.pk], born, sequence)
-                used_numbers.add(number)
-                retired = age >= (60 if sex == "M" else 55)
-                workplace = "" if retired else rng.choice(WORKPLACES)
-                counts = retiree_counts if retired else worker_counts
-                counts[c.pk] = counts.get(c.pk, 0) + 1
-                p = Person(
-                    name=self.person_name(sex),
-                    sex=sex,
-                    birth_date=born,
-                    phone=self.mobile(),
-                    community=c,
-                    address=f"{c.address}{rng.randint(1, 30)}栋{rng.randint(1, 6)}单元",
-                    workplace=workplace,
-                    is_retired=retired,
-                    new_employment_kind=NEW_EMPLOYMENT.get(workplace, ""),
-                    id_number_encrypted=crypto.encrypt(number),
-                    id_number_hash=crypto.search_hash(number),
-                    id_number_masked=mask_resident_id(number),
+        ids = _Ids(writer, Person)
+        search_hash, generate_resident_id = _search_hasher(), _ResidentIds()
+        numbers: list[str] = []
+        person_name, mobile = self.person_name, self.mobile
+        randint, choice = rng.randint, rng.choice
+        persons: list[_Person] = []
+        n_communities = len(communities)
+        for i in range(s.people):
+            c = communities[i % n_communities]
+            sex = choice("MF")
+            age = randint(18, 85)
+            born = today - timedelta(days=age * 365 + randint(0, 364))
+            region = region_of[c.pk]
+            sequence = (i * 7 + randint(0, 6)) % 1000
+            number = generate_resident_id(region, born, sequence)
+            while number in used_numbers:  # one ID number is one person
+                sequence = (sequence + 1) % 1000
+                number = generate_resident_id(region, born, sequence)
+            used_numbers.add(number)
+            retired = age >= (60 if sex == "M" else 55)
+            workplace = "" if retired else choice(WORKPLACES)
+            counts = retiree_counts if retired else worker_counts
+            counts[c.pk] = counts.get(c.pk, 0) + 1
+            name = person_name(sex)
+            phone = mobile()
+            address = f"{c.address}{randint(1, 30)}栋{randint(1, 6)}单元"
+            persons.append(
+                _Person(
+                    ids.next(), name, sex, born, phone, c, address, workplace, retired,
+                    NEW_EMPLOYMENT.get(workplace, ""), "", search_hash(number),
+                    mask_resident_id(number),
                 )
-                yield p
-
-        persons = _bulk(Person, people())
+            )  # fmt: skip
+            numbers.append(number)
+        del used_numbers
+        for p, token in zip(persons, _encrypt_many(numbers), strict=True):
+            p.id_number_encrypted = token
+        del numbers
         self.progress("people")
         for c in communities:
             c.worker_count = worker_counts.get(c.pk, 0)
@@ -643,25 +898,30 @@ class Generator:
             communities, ["worker_count", "retiree_count"], batch_size=BATCH
         )
 
-        def memberships() -> Iterator[Membership]:
-            for idx, p in enumerate(persons):
-                if rng.random() < (0.55 if not p.is_retired else 0.35):
-                    joined = date(rng.randint(1990, 2025), rng.randint(1, 12), rng.randint(1, 28))
-                    yield Membership(
-                        person=p,
-                        union=p.community.organization,
-                        card_number=f"SY{joined.year}{idx:08d}",
-                        joined_on=joined,
-                        workplace=p.workplace,
-                        last_dues_on=today - timedelta(days=rng.randint(0, 300)),
-                        # Most members took part in organisational life lately; the rest
-                        # with old dues are the lapsed ones (会籍预警).
-                        last_activity_on=today - timedelta(days=self.people_rng.randint(0, 150))
-                        if self.people_rng.random() < 0.85
-                        else None,
-                    )
-
-        n_members = len(_bulk(Membership, memberships()))
+        member_row = _row_maker(Membership, PEOPLE_COLUMNS[Membership], (
+            "id", "person_id", "union_id", "card_number", "joined_on", "workplace",
+            "last_dues_on", "last_activity_on",
+        ))  # fmt: skip
+        members: set[int] = set()
+        ids = _Ids(writer, Membership)
+        people_rng = self.people_rng
+        for idx, p in enumerate(persons):
+            if rng.random() < (0.55 if not p.is_retired else 0.35):
+                joined = date(randint(1990, 2025), randint(1, 12), randint(1, 28))
+                last_dues = today - timedelta(days=randint(0, 300))
+                # Most members took part in organisational life lately; the rest with old
+                # dues are the lapsed ones (会籍预警).
+                last_activity = (
+                    today - timedelta(days=people_rng.randint(0, 150))
+                    if people_rng.random() < 0.85
+                    else None
+                )
+                writer.add(Membership, member_row(
+                    ids.next(), p.pk, p.community.organization_id,
+                    f"SY{joined.year}{idx:08d}", joined, p.workplace, last_dues, last_activity,
+                ))  # fmt: skip
+                members.add(p.pk)
+        n_members = len(members)
         self.progress("memberships")
 
         # Social workers are working-age people employed by a social organisation.
@@ -671,43 +931,41 @@ class Generator:
         # The first social organisation (the demo manager's) always has a few staff.
         for i, p in enumerate(sw_people):
             p.employer = social_orgs[0] if i < 3 else rng.choice(social_orgs)
-        Person.objects.bulk_update(sw_people, ["employer"], batch_size=BATCH)
         quals = (
             [Qualification.ASSISTANT] * 5
             + [Qualification.SOCIAL_WORKER] * 3
             + [Qualification.SENIOR]
         )
-        social_workers = _bulk(
-            SocialWorker,
-            [
-                SocialWorker(
-                    person=p,
-                    organization=p.employer,
-                    qualification=rng.choice(quals),
-                    certificate_number=f"SW{2015 + i % 10}{i:07d}",
-                    is_supervisor=i % 7 == 0,
-                )
-                for i, p in enumerate(sw_people)
-            ],
-        )
+        worker_row = _row_maker(SocialWorker, PEOPLE_COLUMNS[SocialWorker], (
+            "id", "person_id", "organization_id", "qualification", "certificate_number",
+            "is_supervisor",
+        ))  # fmt: skip
+        social_workers: list[_Staff] = []
+        for i, p in enumerate(sw_people):
+            sw = _Staff(writer.new_id(SocialWorker), p, p.employer)  # type: ignore[arg-type]
+            writer.add(SocialWorker, worker_row(
+                sw.pk, p.pk, p.employer_id, rng.choice(quals), f"SW{2015 + i % 10}{i:07d}",
+                i % 7 == 0,
+            ))  # fmt: skip
+            social_workers.append(sw)
         vol_pool = working[s.social_workers :] + [p for p in persons if p.is_retired]
         team_of = {t.parent_id: t for t in teams}
-        volunteers = _bulk(
-            Volunteer,
-            [
-                Volunteer(
-                    person=p,
-                    team=team_of[p.community.organization_id],
-                    skills="、".join(rng.sample(SKILLS, 2)),
-                    availability=[f"{d}:{part}" for d in (5, 6) for part in ("am", "pm")]
-                    if rng.random() < 0.6
-                    else ["1:evening", "3:evening"],
+        volunteers: list[_Volunteer] = []
+        for p in vol_pool[: s.volunteers]:
+            skills = "、".join(rng.sample(SKILLS, 2))
+            availability = (
+                [f"{d}:{part}" for d in (5, 6) for part in ("am", "pm")]
+                if rng.random() < 0.6
+                else ["1:evening", "3:evening"]
+            )
+            volunteers.append(
+                _Volunteer(
+                    writer.new_id(Volunteer), p, team_of[p.community.organization_id],
+                    skills, availability,
                 )
-                for p in vol_pool[: s.volunteers]
-            ],
-        )
+            )  # fmt: skip
         self.progress("social workers and volunteers")
-        n_households = self.households_and_tags(persons, social_workers, volunteers)
+        n_households = self.households_and_tags(persons, social_workers, volunteers, members)
         self.progress("households")
         n_venues = self.tree_details(communities, tiers, social_orgs)
         self.progress("venues")
@@ -726,6 +984,45 @@ class Generator:
             next((v for v in volunteers if v.team.parent_id == unions[0].pk), volunteers[0]),
             evaluator,
         )
+        n_logs = self.volunteer_hours(volunteers, users)
+        # The people last: their rows carry what was decided since (employers, the records
+        # entered twice, the demo accounts).
+        person_row = _row_maker(Person, PEOPLE_COLUMNS[Person], (
+            "id", "name", "sex", "birth_date", "id_number_encrypted", "id_number_hash",
+            "id_number_masked", "phone", "community_id", "address", "employer_id", "workplace",
+            "is_retired", "new_employment_kind", "is_new_employment", "user_id", "search_text",
+        ))  # fmt: skip
+        # The search keys of each name once (a million people have a few hundred thousand
+        # names, more than the pinyin module's own cache holds).
+        keys_of: dict[str, str] = {}
+        for p in persons:
+            keys = keys_of.get(p.name)
+            if keys is None:
+                keys = keys_of[p.name] = " " + search_keys(p.name, is_person_name=True)
+            writer.add(Person, person_row(
+                p.pk, p.name, p.sex, p.birth_date, p.id_number_encrypted, p.id_number_hash,
+                p.id_number_masked, p.phone, p.community.pk, p.address, p.employer_id,
+                p.workplace, p.is_retired, p.new_employment_kind, bool(p.new_employment_kind),
+                p.user_id, keys,
+            ))  # fmt: skip
+        began = datetime.now()
+        writer.finish()
+        for p in self.linked_people:
+            # What the account's link recorded when it was saved on its own (the audit trail).
+            Person(
+                id=p.pk, name=p.name, sex=p.sex, birth_date=p.birth_date,
+                id_number_encrypted=p.id_number_encrypted, id_number_hash=p.id_number_hash,
+                id_number_masked=p.id_number_masked, phone=p.phone, community=p.community,
+                address=p.address, employer=p.employer, workplace=p.workplace,
+                is_retired=p.is_retired, new_employment_kind=p.new_employment_kind,
+                is_new_employment=bool(p.new_employment_kind), user_id=p.user_id,
+                search_text=" " + search_keys(p.name, is_person_name=True),
+            ).save(update_fields=["user"])  # fmt: skip
+        self.progress(
+            f"people written in {(datetime.now() - began).total_seconds():.1f} s"
+            f" (writes {writer.seconds['write']:.1f} s, rebuilding indexes and constraints"
+            f" {writer.seconds['rebuild']:.1f} s, statistics {writer.seconds['analyze']:.1f} s)"
+        )
         self.counts = {
             "organizations": Organization.objects.count(),
             "communities": len(communities),
@@ -735,7 +1032,7 @@ class Generator:
             "volunteers": len(volunteers),
             "households": n_households,
             "venues": n_venues,
-            "volunteer_hour_logs": self.volunteer_hours(volunteers, users),
+            "volunteer_hour_logs": n_logs,
             "users": len(users),
             **cobuilding_counts,
         }
@@ -805,46 +1102,35 @@ class Generator:
 
     def households_and_tags(
         self,
-        persons: list[Person],
-        social_workers: list[SocialWorker],
-        volunteers: list[Volunteer],
+        persons: list[_Person],
+        social_workers: list[_Staff],
+        volunteers: list[_Volunteer],
+        members: set[int],
     ) -> int:
         """Households of 1-4 people of one community (most residents live in one), tags of
         vulnerable situations on some, and three records entered twice (same name and phone,
-        one without an ID number) for the 疑似重复 page."""
+        one without an ID number) for the 疑似重复 page. `members`: the people with a
+        membership."""
         rng = self.people_rng
-        by_community: dict[int, list[Person]] = {}
+        w = self.writer
+        by_community: dict[int, list[_Person]] = {}
         for p in persons:
-            by_community.setdefault(p.community_id, []).append(p)
+            by_community.setdefault(p.community.pk, []).append(p)
         # Entered twice: a second record of someone in the second community (the district
         # account's, not the cadre's), without an ID number and outside any household, so that
         # the pair can be merged (疑似重复).
-        linked = {w.person_id for w in social_workers} | {v.person_id for v in volunteers}
-        members = set(Membership.objects.values_list("person_id", flat=True))
-        first = [p for p in by_community[persons[1].community_id] if p.pk not in linked]
-        twins: list[Person] = []
+        linked = {sw.person_id for sw in social_workers} | {v.person_id for v in volunteers}
+        first = [p for p in by_community[persons[1].community.pk] if p.pk not in linked]
+        twins: list[_Person] = []
         for original, copy in zip(first[0:12:2], first[1:12:2], strict=True):
             if len(twins) == 3 or (original.pk in members and copy.pk in members):
                 continue
             copy.name, copy.phone = original.name, original.phone
-            copy.set_id_number("")
-            fill_search_text(copy)
+            copy.id_number_encrypted = copy.id_number_hash = copy.id_number_masked = ""
             twins.append(copy)
-        Person.objects.bulk_update(
-            twins,
-            [
-                "name",
-                "phone",
-                "id_number_encrypted",
-                "id_number_hash",
-                "id_number_masked",
-                "search_text",
-            ],
-            batch_size=BATCH,
-        )
         copies = {p.pk for p in twins}
 
-        groups: list[list[Person]] = []
+        groups: list[list[_Person]] = []
         for residents in by_community.values():
             pool = [p for p in residents if p.pk not in copies and rng.random() < 0.85]
             rng.shuffle(pool)
@@ -852,13 +1138,18 @@ class Generator:
                 size = min(len(pool), rng.choice((1, 1, 2, 2, 3, 4)))
                 groups.append(pool[:size])
                 pool = pool[size:]
-        households = _bulk(
-            Household,
-            [Household(community=g[0].community, address=g[0].address, head=g[0]) for g in groups],
+        household_row = _row_maker(
+            Household, PEOPLE_COLUMNS[Household], ("id", "community_id", "address", "head_id")
         )
+        link_row = _row_maker(HouseholdMember, PEOPLE_COLUMNS[HouseholdMember], (
+            "id", "household_id", "person_id", "relation",
+        ))  # fmt: skip
+        households = [w.new_id(Household) for _g in groups]
+        for pk, g in zip(households, groups, strict=True):
+            w.add(Household, household_row(pk, g[0].community.pk, g[0].address, g[0].pk))
 
-        def relation(head: Person, other: Person, spouse_taken: bool) -> str:
-            years = (head.birth_date - other.birth_date).days // 365  # type: ignore[operator]
+        def relation(head: _Person, other: _Person, spouse_taken: bool) -> str:
+            years = (head.birth_date - other.birth_date).days // 365
             if years >= 45:
                 return Relation.GRANDPARENT
             if years <= -45:
@@ -871,36 +1162,41 @@ class Generator:
                 return Relation.SPOUSE
             return Relation.SIBLING
 
-        links: list[HouseholdMember] = []
         for household, group in zip(households, groups, strict=True):
-            links.append(HouseholdMember(household=household, person=group[0], relation="self"))
+            w.add(
+                HouseholdMember, link_row(w.new_id(HouseholdMember), household, group[0].pk, "self")
+            )
             spouse = False
             for other in group[1:]:
                 rel = relation(group[0], other, spouse)
                 spouse = spouse or rel == Relation.SPOUSE
-                links.append(HouseholdMember(household=household, person=other, relation=rel))
-        _bulk(HouseholdMember, links)
+                w.add(
+                    HouseholdMember, link_row(w.new_id(HouseholdMember), household, other.pk, rel)
+                )
 
-        tags: list[PersonTag] = []
+        tag_row = _row_maker(PersonTag, PEOPLE_COLUMNS[PersonTag], ("id", "person_id", "tag"))
         elderly = [VulnerabilityTag.ELDERLY_ALONE, VulnerabilityTag.EMPTY_NEST]
         others = [t for t in VulnerabilityTag if t not in elderly and t != VulnerabilityTag.OTHER]
         for p in persons:
             if rng.random() < 0.08:
                 choices = elderly + others[:3] if p.is_retired else others
                 for tag in set(rng.sample(choices, rng.choice((1, 1, 2)))):
-                    tags.append(PersonTag(person=p, tag=tag))
-        _bulk(PersonTag, tags)
+                    w.add(PersonTag, tag_row(w.new_id(PersonTag), p.pk, tag))
 
         return len(households)
 
-    def volunteer_hours(self, volunteers: list[Volunteer], users: list[Any]) -> int:
+    def volunteer_hours(self, volunteers: list[_Volunteer], users: list[Any]) -> int:
         """A few hour logs per volunteer (mostly confirmed, recent ones pending), the cached
-        totals to match, and the demo volunteer as their team's coordinator. Dates count back
-        from today so that pending entries stay within the 90 days a volunteer may log."""
+        totals to match, and the demo volunteer as their team's coordinator; then the
+        volunteers' rows. Dates count back from today so that pending entries stay within the
+        90 days a volunteer may log."""
         rng = self.rng
+        w = self.writer
         today = timezone.localdate()
+        now = timezone.now()
         cadre = next((u for u in users if u.username == "cadre"), None)
         cadre_team_parent = cadre.organization_id if cadre is not None else None
+        cadre_id = cadre.pk if cadre is not None else None
         # (weekday or None for any, start, end, activity): evenings and weekends mostly.
         shapes = [
             ((5, 6), time(9, 0), time(11, 30), "社区环境清洁"),
@@ -909,47 +1205,53 @@ class Generator:
             ((0, 1, 2, 3, 4), time(17, 0), time(19, 0), "社区服务站值班"),
             ((2,), time(9, 0), time(11, 0), "助老送餐"),
         ]
-        totals: dict[int, Decimal] = {}
-
-        def logs() -> Iterator[VolunteerHourLog]:
-            for v in volunteers:
-                for n in range(rng.randint(1, 5)):
-                    days, start, end, activity = rng.choice(shapes)
-                    pending = n == 0 and rng.random() < 0.25
-                    back = rng.randint(1, 12) if pending else rng.randint(14, 85)
-                    served_on = today - timedelta(days=back)
-                    while served_on.weekday() not in days:
-                        served_on -= timedelta(days=1)
-                    hours, outside = split_hours(served_on, start, end)
-                    log = VolunteerHourLog(
-                        volunteer=v,
-                        served_on=served_on,
-                        start_time=start,
-                        end_time=end,
-                        hours=hours,
-                        hours_outside=outside,
-                        activity=activity,
-                        place=f"{v.team.name.removesuffix('志愿服务队')}服务站",
-                        status=HourLogStatus.PENDING if pending else HourLogStatus.CONFIRMED,
+        log_row = _row_maker(VolunteerHourLog, PEOPLE_COLUMNS[VolunteerHourLog], (
+            "id", "volunteer_id", "served_on", "start_time", "end_time", "hours",
+            "hours_outside", "activity", "place", "status", "created_at", "confirmed_by_id",
+            "confirmed_at",
+        ))  # fmt: skip
+        tz = timezone.get_current_timezone()
+        evening = time(20, 0)
+        one_day = timedelta(days=1)
+        zero = Decimal("0")
+        n_logs = 0
+        for v in volunteers:
+            place = f"{v.team.name.removesuffix('志愿服务队')}服务站"
+            confirmer = cadre_id if v.team.parent_id == cadre_team_parent else None
+            total = zero
+            for n in range(rng.randint(1, 5)):
+                days, start, end, activity = rng.choice(shapes)
+                pending = n == 0 and rng.random() < 0.25
+                back = rng.randint(1, 12) if pending else rng.randint(14, 85)
+                served_on = today - timedelta(days=back)
+                while served_on.weekday() not in days:
+                    served_on -= one_day
+                hours, outside = split_hours(served_on, start, end)
+                confirmed_at = None
+                if not pending:
+                    confirmed_at = timezone.make_aware(
+                        datetime.combine(served_on + one_day, evening), tz
                     )
-                    if not pending:
-                        log.confirmed_at = timezone.make_aware(
-                            datetime.combine(served_on + timedelta(days=1), time(20, 0))
-                        )
-                        if v.team.parent_id == cadre_team_parent:
-                            log.confirmed_by = cadre
-                        totals[v.pk] = totals.get(v.pk, Decimal("0")) + hours
-                    yield log
-
-        n_logs = len(_bulk(VolunteerHourLog, logs()))
-        for v in volunteers:
-            v.hours_logged = totals.get(v.pk, Decimal("0"))
-        for v in volunteers:
+                    total += hours
+                w.add(VolunteerHourLog, log_row(
+                    w.new_id(VolunteerHourLog), v.pk, served_on, start, end, hours, outside,
+                    activity, place,
+                    HourLogStatus.PENDING if pending else HourLogStatus.CONFIRMED, now,
+                    None if pending else confirmer, confirmed_at,
+                ))  # fmt: skip
+                n_logs += 1
+            v.hours_logged = total
             # The demo volunteer (the one with an account) coordinates their team.
             v.is_coordinator = v.person.user_id is not None
-        Volunteer.objects.bulk_update(
-            volunteers, ["hours_logged", "is_coordinator"], batch_size=BATCH
-        )
+        volunteer_row = _row_maker(Volunteer, PEOPLE_COLUMNS[Volunteer], (
+            "id", "person_id", "team_id", "skills", "availability", "hours_logged",
+            "is_coordinator",
+        ))  # fmt: skip
+        for v in volunteers:
+            w.add(Volunteer, volunteer_row(
+                v.pk, v.person.pk, v.team.pk, v.skills, v.availability, v.hours_logged,
+                v.is_coordinator,
+            ))  # fmt: skip
         self.progress("volunteer hours")
         return n_logs
 
@@ -959,7 +1261,7 @@ class Generator:
         tiers: list[str],
         districts: list[Organization],
         social_orgs: list[Organization],
-        staff: list[Person],
+        staff: list[_Person],
     ) -> dict[str, int]:
         """Co-building agreements (every star community, most others) with their signatories,
         three joint meetings with follow-ups (one overdue), a yearly union-building snapshot
@@ -1133,7 +1435,7 @@ class Generator:
 
         # -- union building: this year's snapshot of every social organisation, and last
         # year's for the history; about half have founded their own union.
-        staff_of: dict[int | None, list[Person]] = {}
+        staff_of: dict[int | None, list[_Person]] = {}
         for p in staff:
             staff_of.setdefault(p.employer_id, []).append(p)
         snapshots: list[UnionBuilding] = []
@@ -1209,7 +1511,7 @@ class Generator:
                 trainees.append(
                     TrainingAttendance(
                         session=session,
-                        person=p,
+                        person_id=p.pk,
                         attendee_name=p.name,
                         organization=p.employer,
                         attended=present,
@@ -1243,10 +1545,11 @@ class Generator:
         community_union: Organization,
         party_org: Organization,
         social_org: Organization,
-        social_worker: SocialWorker,
-        volunteer: Volunteer,
+        social_worker: _Staff,
+        volunteer: _Volunteer,
         evaluator: Organization,
     ) -> list[Any]:
+        from django.contrib.auth.hashers import make_password
         from django_otp.plugins.otp_totp.models import TOTPDevice
 
         from sanlian.core.models import RoleGrant, User
@@ -1270,15 +1573,17 @@ class Generator:
             ("secadmin", "安全管理员", city, Role.SECURITY_ADMIN, None),
             ("auditadmin", "审计管理员", city, Role.AUDIT_ADMIN, None),
         ]
+        # Every demo account has the same password: hashed once (PBKDF2 takes most of a second).
+        password = make_password(DEMO_PASSWORD)
         users = []
         for username, full_name, org, role, person in specs:
             user = User(username=username, full_name=full_name, organization=org)
-            user.set_password(DEMO_PASSWORD)
+            user.password = password
             user.save()
             RoleGrant.objects.create(user=user, role=role)
             if person is not None:
-                person.user = user
-                person.save(update_fields=["user"])
+                person.user_id = user.pk  # the person's row is written after this
+                self.linked_people.append(person)
             if username in DEMO_TOTP_KEYS:
                 TOTPDevice.objects.create(
                     user=user, name="demo", key=DEMO_TOTP_KEYS[username], confirmed=True
