@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -50,3 +51,9 @@ def decrypt(token: str) -> str:
 def search_hash(value: str) -> str:
     """A keyed hash for exact-match search; without the key it reveals nothing."""
     return hmac.new(_derive(b"sanlian-search-hash"), value.encode(), hashlib.sha256).hexdigest()
+
+
+def search_hasher() -> Callable[[str], str]:
+    """`search_hash` with its key derived once, for hashing many values (bulk writers)."""
+    key = _derive(b"sanlian-search-hash")
+    return lambda value: hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
