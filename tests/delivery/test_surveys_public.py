@@ -198,6 +198,36 @@ def test_addresses_behind_a_proxy_are_counted_apart(world: World, settings: Any)
     assert SurveyResponse.objects.count() == 3
 
 
+def test_the_address_limit_counts_answers_to_every_survey(world: World, settings: Any) -> None:
+    settings.SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE = 1
+    first, second = survey_with_questions(world), survey_with_questions(world)
+    _submit(Client(), first, world)
+    refused = _submit(Client(), second, world)
+    assert (refused.status_code, SurveyResponse.objects.count()) == (429, 1)
+    assert "提交过于频繁" in refused.content.decode()
+
+
+def test_answers_older_than_a_minute_do_not_count_against_the_address(
+    world: World, settings: Any
+) -> None:
+    settings.SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE = 1
+    survey = survey_with_questions(world)
+    _submit(Client(), survey, world)
+    SurveyResponse.objects.update(submitted_at=timezone.now() - dt.timedelta(seconds=61))
+    assert _submit(Client(), survey, world).status_code == 200
+    assert SurveyResponse.objects.count() == 2
+
+
+def test_a_device_at_its_limit_is_told_so_before_the_address(world: World, settings: Any) -> None:
+    settings.SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE = services.DEVICE_LIMIT
+    survey = survey_with_questions(world)
+    client = Client()
+    for _ in range(services.DEVICE_LIMIT):
+        _submit(client, survey, world)
+    refused = _submit(client, survey, world)
+    assert (refused.status_code, "提交过于频繁" in refused.content.decode()) == (429, False)
+
+
 def test_addresses_are_stored_only_as_hashes(world: World) -> None:
     survey = survey_with_questions(world)
     _submit(Client(REMOTE_ADDR="203.0.113.7"), survey, world)

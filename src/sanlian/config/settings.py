@@ -124,6 +124,12 @@ else:
     # 10 s and 8.6 s).
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    # Prepared statements for the few server-side-binding cursors we open ourselves (the
+    # survey submission, delivery.services.surveys); Django's own cursors bind on the client
+    # and never prepare. Behind PgBouncer in transaction mode this needs PgBouncer 1.21+ with
+    # max_prepared_statements, or SANLIAN_DB_PREPARE=0.
+    if env_bool("SANLIAN_DB_PREPARE", True):
+        options.setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -225,14 +225,20 @@ class SurveyResponse(models.Model):
     """答卷: one anonymous submission. No address and no device identifier is kept in
     clear: only keyed hashes, enough to recognise a repeat and nothing more."""
 
+    # Indexes are paid on every answer of a survey flood: survey has none of its own (the
+    # two below lead with it), nonce a plain unique constraint (no LIKE index).
     survey = models.ForeignKey(
-        Survey, verbose_name=_("问卷"), on_delete=models.CASCADE, related_name="responses"
+        Survey,
+        verbose_name=_("问卷"),
+        on_delete=models.CASCADE,
+        related_name="responses",
+        db_index=False,
     )
     community = models.ForeignKey(
         Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="+"
     )
     # The one-time number of the form page: a second submission of one page is the same.
-    nonce = models.CharField(_("表单编号"), max_length=40, unique=True)
+    nonce = models.CharField(_("表单编号"), max_length=40)
     device_hash = models.CharField(_("设备标识摘要"), max_length=64)
     ip_hash = models.CharField(_("地址摘要"), max_length=64, blank=True)
     submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
@@ -246,7 +252,10 @@ class SurveyResponse(models.Model):
         indexes = [
             models.Index(fields=["survey", "community"], name="response_survey_community"),
             models.Index(fields=["survey", "device_hash"], name="response_survey_device"),
+            # An address's answers of the last minute (services.surveys._guard).
+            models.Index(fields=["ip_hash", "submitted_at"], name="response_address_recent"),
         ]
+        constraints = [models.UniqueConstraint(fields=["nonce"], name="response_nonce_unique")]
 
     def __str__(self) -> str:
         return f"{self.survey_id}#{self.pk}"
@@ -264,15 +273,21 @@ class Answer(models.Model):
     response = models.ForeignKey(
         SurveyResponse, verbose_name=_("答卷"), on_delete=models.CASCADE, related_name="answers"
     )
-    # Copies of the response's survey and community, for GROUP BYs without a join.
+    # Copies of the response's survey and community, for GROUP BYs without a join. Every
+    # answer row updates each index: survey and question have none of their own (answer_counts
+    # and answer_question_recent lead with them).
     survey = models.ForeignKey(
-        Survey, verbose_name=_("问卷"), on_delete=models.CASCADE, related_name="+"
+        Survey, verbose_name=_("问卷"), on_delete=models.CASCADE, related_name="+", db_index=False
     )
     community = models.ForeignKey(
         Community, verbose_name=_("社区"), on_delete=models.PROTECT, related_name="+"
     )
     question = models.ForeignKey(
-        Question, verbose_name=_("题目"), on_delete=models.CASCADE, related_name="answers"
+        Question,
+        verbose_name=_("题目"),
+        on_delete=models.CASCADE,
+        related_name="answers",
+        db_index=False,
     )
     option = models.ForeignKey(
         QuestionOption,

@@ -505,8 +505,6 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
         context = {"form": form, "nonce": request.POST.get("nonce", "")}
         return _render_public(request, survey, "answer.html", context, status=400)
     ip_hash = services.keyed_hash("address", client_address(request))
-    if not services.address_allows(ip_hash):
-        return again(_("提交过于频繁，请稍等一分钟后再提交，您的回答已保留。"), 429)
     try:
         submission = services.response_submit(
             survey=survey,
@@ -519,6 +517,8 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
         )
     except services.DeviceLimitReached:
         return _thanks(request, survey, "limit", device=device)
+    except services.AddressLimitReached:
+        return again(_("提交过于频繁，请稍等一分钟后再提交，您的回答已保留。"), 429)
     except services.SurveyNotOpen:  # closed a moment ago
         current = services.public_survey(token) or survey
         not_yet = {"not_yet": timezone.now() < current.opens_at}
