@@ -74,7 +74,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "sanlian.core.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sanlian.core.middleware.RequestContextMiddleware",
     "sanlian.core.middleware.SessionExpiredMiddleware",
