@@ -156,6 +156,9 @@ class Server:
             "--threads", "4",
             "--keep-alive", "30",
             "--log-level", "warning",
+            # The app (and its warm-up, sanlian.config.startup) loads once, before the workers
+            # fork: every worker serves warm from the start, none boots inside the timed load.
+            "--preload",
         ]  # fmt: skip
         log = open(data_dir(self.env["DATABASE_URL"]) / "gunicorn.log", "wb")
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=log, stderr=log)
