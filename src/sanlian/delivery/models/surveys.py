@@ -307,9 +307,13 @@ class Answer(models.Model):
         verbose_name_plural = _("回答")
         ordering = ["pk"]
         indexes = [
-            # Option counts by question and community (covering: an index-only scan).
+            # Every figure of a survey's results from index-only scans: option counts by
+            # question and community, people per question (response), Likert and number
+            # averages (number).
             models.Index(
-                fields=["survey", "question", "option", "community"], name="answer_counts"
+                fields=["survey", "question", "option", "community"],
+                include=["number", "response"],
+                name="answer_counts",
             ),
             # Text answers of a question, newest first, a page at a time.
             models.Index(fields=["question", "-id"], name="answer_question_recent"),

@@ -47,6 +47,7 @@ from sanlian.resources.models import ProjectCall
 
 from ..models.surveys import (
     CHOICE_KINDS,
+    TEXT_KINDS,
     Answer,
     CallNeedLink,
     Question,
@@ -723,16 +724,24 @@ def survey_results(survey: Survey) -> SurveyResults:
         .annotate(n=Count("*"))
     ):
         chosen[(q_id, o_id)][c_id] = n
-    # People who answered a choice question (a multiple choice has several rows per person).
+    # Each aggregate names its questions (no join to the question table), so that it reads
+    # only those questions' entries of the answer_counts index, and nothing else.
+    of_kind: dict[str, list[int]] = defaultdict(list)
+    for q in questions:
+        of_kind[q.kind].append(q.pk)
+    # People who answered a multiple choice (several rows per person); a single choice has
+    # one row per person, counted in `chosen` already.
     responders = dict(
-        Answer.objects.filter(survey=survey, option__isnull=False)
+        Answer.objects.filter(
+            survey=survey, question_id__in=of_kind[QuestionKind.MULTIPLE], option__isnull=False
+        )
         .order_by()
         .values_list("question_id")
         .annotate(n=Count("response_id", distinct=True))
     )
     likert: dict[int, dict[int, int]] = defaultdict(dict)
     for q_id, value, n in (
-        Answer.objects.filter(survey=survey, question__kind=QuestionKind.LIKERT)
+        Answer.objects.filter(survey=survey, question_id__in=of_kind[QuestionKind.LIKERT])
         .order_by()
         .values_list("question_id", "number")
         .annotate(n=Count("*"))
@@ -740,13 +749,17 @@ def survey_results(survey: Survey) -> SurveyResults:
         likert[q_id][int(value)] = n
     numbers = {
         q_id: (n, s)
-        for q_id, n, s in Answer.objects.filter(survey=survey, question__kind=QuestionKind.NUMBER)
+        for q_id, n, s in Answer.objects.filter(
+            survey=survey, question_id__in=of_kind[QuestionKind.NUMBER]
+        )
         .order_by()
         .values_list("question_id")
         .annotate(n=Count("*"), s=Sum("number"))
     }
     texts = dict(
-        Answer.objects.filter(survey=survey, question__kind__in=("short_text", "long_text"))
+        Answer.objects.filter(
+            survey=survey, question_id__in=[pk for k in TEXT_KINDS for pk in of_kind[k]]
+        )
         .order_by()
         .values_list("question_id")
         .annotate(n=Count("*"))
@@ -760,7 +773,10 @@ def survey_results(survey: Survey) -> SurveyResults:
                 for o in q.options.all()
                 for n in [sum(chosen.get((q.pk, o.pk), {}).values())]
             ]
-            r.answered = responders.get(q.pk, 0)
+            if q.kind == QuestionKind.MULTIPLE:
+                r.answered = responders.get(q.pk, 0)
+            else:
+                r.answered = sum(o.count for o in r.options)
         elif q.kind == QuestionKind.LIKERT:
             dist = likert.get(q.pk, {})
             r.distribution = [dist.get(v, 0) for v in LIKERT_SCALE]
