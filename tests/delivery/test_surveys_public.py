@@ -218,6 +218,17 @@ def test_answers_older_than_a_minute_do_not_count_against_the_address(
     assert SurveyResponse.objects.count() == 2
 
 
+def test_answers_without_an_address_have_no_address_limit(world: World, settings: Any) -> None:
+    settings.SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE = 1
+    survey = survey_with_questions(world)
+    for n in range(3):
+        services.response_submit(
+            survey=survey, community_id=world.c1.pk, answers=[], nonce=f"staff-{n}",
+            device_hash=f"device-{n}",
+        )  # fmt: skip
+    assert SurveyResponse.objects.filter(survey=survey).count() == 3
+
+
 def test_a_device_at_its_limit_is_told_so_before_the_address(world: World, settings: Any) -> None:
     settings.SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE = services.DEVICE_LIMIT
     survey = survey_with_questions(world)

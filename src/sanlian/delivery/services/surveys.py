@@ -497,16 +497,20 @@ def _guard(
     for the survey, the address under its limit for the minute before (`since`). Counting
     stored answers in the database (an index on address and time) rather than in the cache
     costs a flood's answer no round trip to Redis and holds across processes without one.
-    Two answers from one address at the same instant may both pass: a limit, not a quota."""
+    Two answers from one address at the same instant may both pass: a limit, not a quota.
+    No address (`ip_hash` empty: answers entered by staff, the demo seed) has no limit."""
     responses = SurveyResponse._meta.db_table
     sql = (
         f" WHERE EXISTS (SELECT 1 FROM {Survey._meta.db_table} WHERE id = %s AND status = %s"  # noqa: S608
         " AND opens_at <= %s AND closes_at > %s)"
         f" AND (SELECT COUNT(*) FROM {responses} WHERE survey_id = %s AND device_hash = %s) < %s"
-        f" AND (SELECT COUNT(*) FROM {responses} WHERE ip_hash = %s AND submitted_at > %s) < %s"
     )
-    params = [survey.pk, SurveyStatus.PUBLISHED, at, at, survey.pk, device_hash, DEVICE_LIMIT,
-              ip_hash, since, answers_per_address_per_minute()]  # fmt: skip
+    params = [survey.pk, SurveyStatus.PUBLISHED, at, at, survey.pk, device_hash, DEVICE_LIMIT]
+    if ip_hash:
+        sql += (
+            f" AND (SELECT COUNT(*) FROM {responses} WHERE ip_hash = %s AND submitted_at > %s) < %s"  # noqa: S608
+        )
+        params += [ip_hash, since, answers_per_address_per_minute()]
     return sql, params
 
 
