@@ -255,6 +255,12 @@ def test_the_page_offers_the_pdf_and_the_workbook(world: World) -> None:
     assert ("下载 PDF" in page, "导出 Excel" in page, "?format=pdf" in page) == (True, True, True)
 
 
+def test_the_pages_own_styles_are_allowed_by_its_policy(world: World) -> None:
+    response = world.client(Role.AREA_STAFF).get(_url(_project(world)))
+    nonce = re.search(r'<style nonce="([^"]+)"', response.content.decode())
+    assert nonce and f"'nonce-{nonce[1]}'" in response["Content-Security-Policy"]
+
+
 def test_the_pdf_is_a_pdf_with_pages(world: World) -> None:
     response = world.client(Role.AREA_STAFF).get(_url(_project(world)), {"format": "pdf"})
     pages = re.findall(rb"/Type\s*/Page\b", _inflated(response.content))
