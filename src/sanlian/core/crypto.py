@@ -6,7 +6,6 @@ import base64
 import hashlib
 import hmac
 import os
-from collections.abc import Callable
 from functools import cache
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -48,12 +47,12 @@ def decrypt(token: str) -> str:
         raise ValueError("field cannot be decrypted with the configured key") from exc
 
 
+@cache
+def _search_key() -> bytes:
+    return _derive(b"sanlian-search-hash")
+
+
 def search_hash(value: str) -> str:
-    """A keyed hash for exact-match search; without the key it reveals nothing."""
-    return hmac.new(_derive(b"sanlian-search-hash"), value.encode(), hashlib.sha256).hexdigest()
-
-
-def search_hasher() -> Callable[[str], str]:
-    """`search_hash` with its key derived once, for hashing many values (bulk writers)."""
-    key = _derive(b"sanlian-search-hash")
-    return lambda value: hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    """A keyed hash for exact-match search; without the key it reveals nothing. The key is
+    derived once per process, like the encryption key (bulk writers hash a million values)."""
+    return hmac.new(_search_key(), value.encode(), hashlib.sha256).hexdigest()

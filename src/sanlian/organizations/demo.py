@@ -457,17 +457,6 @@ def _row_maker(
     return make
 
 
-def _search_hasher() -> Callable[[str], str]:
-    """`crypto.search_hash` with its key derived once (it derives it on every call)."""
-    return crypto.search_hasher()
-
-
-def _encrypt_many(values: list[str]) -> list[str]:
-    # One Fernet token a value, as every other writer makes them: encryption stays in the
-    # library (a batched hand-made CBC saved 35 us a person, not worth owning crypto code).
-    return [crypto.encrypt(v) for v in values]
-
-
 # The sums of the weighted digits of the last three digits of a resident ID's body, and the
 # check characters by the remainder (`validators.generate_resident_id`, without its checks).
 _RID_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
@@ -804,7 +793,7 @@ class Generator:
 
         used_numbers: set[str] = set()
         ids = _Ids(writer, Person)
-        search_hash, generate_resident_id = _search_hasher(), _ResidentIds()
+        search_hash, generate_resident_id = crypto.search_hash, _ResidentIds()
         numbers: list[str] = []
         person_name, mobile = self.person_name, self.mobile
         randint, choice = rng.randint, rng.choice
@@ -838,7 +827,7 @@ class Generator:
             )  # fmt: skip
             numbers.append(number)
         del used_numbers
-        for p, token in zip(persons, _encrypt_many(numbers), strict=True):
+        for p, token in zip(persons, map(crypto.encrypt, numbers), strict=True):
             p.id_number_encrypted = token
         del numbers
         self.progress("people")

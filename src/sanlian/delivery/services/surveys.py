@@ -478,7 +478,7 @@ def response_submit(
     rows = _answer_rows(survey.pk, community_id, answers)
     store = _store_postgresql if connection.vendor == "postgresql" else _store_portable
     try:
-        stored = store(survey, community_id, nonce, device_hash, ip_hash, at, rows)
+        stored = store(_Sheet(survey, community_id, nonce, device_hash, ip_hash, at, rows))
     except IntegrityError:
         # The same page sent twice at once: the unique nonce let one through.
         existing = SurveyResponse.objects.filter(nonce=nonce).values_list("pk", flat=True).first()
@@ -514,19 +514,28 @@ def _guard(
     return sql, params
 
 
+@dataclass(frozen=True, slots=True)
+class _Sheet:
+    """One answer sheet as `response_submit` stores it."""
+
+    survey: Survey
+    community_id: int
+    nonce: str
+    device_hash: str
+    ip_hash: str
+    at: dt.datetime
+    rows: list[tuple[Any, ...]]  # of `_answer_rows`
+
+    def response(self) -> list[Any]:
+        """The response row's values up to its time (each store adapts the time its way)."""
+        return [self.survey.pk, self.community_id, self.nonce, self.device_hash, self.ip_hash]
+
+
 RESPONSE_COLUMNS = "survey_id, community_id, nonce, device_hash, ip_hash, submitted_at"
 ANSWER_COLUMNS = "response_id, survey_id, community_id, question_id, option_id, number, text"
 
 
-def _store_postgresql(
-    survey: Survey,
-    community_id: int,
-    nonce: str,
-    device_hash: str,
-    ip_hash: str,
-    at: dt.datetime,
-    rows: list[tuple[Any, ...]],
-) -> int | None:
+def _store_postgresql(sheet: _Sheet) -> int | None:
     """The response and its answers in ONE statement (two INSERTs in a WITH, the answers
     from arrays): atomic in autocommit without BEGIN and COMMIT round trips, and the same
     text for every sheet, so PostgreSQL prepares it: parsed and planned once per connection,
@@ -535,7 +544,8 @@ def _store_postgresql(
     prepare."""
     import psycopg
 
-    guard, guard_params = _guard(survey, device_hash, ip_hash, at, at - ADDRESS_WINDOW)
+    survey, at = sheet.survey, sheet.at
+    guard, guard_params = _guard(survey, sheet.device_hash, sheet.ip_hash, at, at - ADDRESS_WINDOW)
     sql = (
         f"WITH r AS (INSERT INTO {SurveyResponse._meta.db_table} ({RESPONSE_COLUMNS})"  # noqa: S608
         f" SELECT %s, %s, %s, %s, %s, %s{guard} RETURNING id),"
@@ -545,11 +555,10 @@ def _store_postgresql(
         " SELECT id FROM r"
     )
     columns: list[list[Any]] = [[], [], [], []]
-    for row in rows:
+    for row in sheet.rows:
         for column, value in zip(columns, row[2:], strict=True):
             column.append(value)
-    params = [survey.pk, community_id, nonce, device_hash, ip_hash, at, *guard_params,
-              survey.pk, community_id, *columns]  # fmt: skip
+    params = [*sheet.response(), at, *guard_params, survey.pk, sheet.community_id, *columns]
     # Inside a transaction (tests, or a caller's atomic block) a savepoint keeps a unique
     # violation from breaking the outer transaction; in autocommit the statement is atomic.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
@@ -560,33 +569,25 @@ def _store_postgresql(
     return int(found[0]) if found else None
 
 
-def _store_portable(
-    survey: Survey,
-    community_id: int,
-    nonce: str,
-    device_hash: str,
-    ip_hash: str,
-    at: dt.datetime,
-    rows: list[tuple[Any, ...]],
-) -> int | None:
+def _store_portable(sheet: _Sheet) -> int | None:
     """The same as `_store_postgresql` in a transaction of two statements (SQLite)."""
     adapt = connection.ops.adapt_datetimefield_value
-    when = adapt(at)
-    guard, guard_params = _guard(survey, device_hash, ip_hash, when, adapt(at - ADDRESS_WINDOW))
+    when, since = adapt(sheet.at), adapt(sheet.at - ADDRESS_WINDOW)
+    guard, guard_params = _guard(sheet.survey, sheet.device_hash, sheet.ip_hash, when, since)
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {SurveyResponse._meta.db_table} ({RESPONSE_COLUMNS})"
             f" SELECT %s, %s, %s, %s, %s, %s{guard} RETURNING id",
-            [survey.pk, community_id, nonce, device_hash, ip_hash, when, *guard_params],
+            [*sheet.response(), when, *guard_params],
         )
         stored = cur.fetchone()
         if stored is None:
             return None
-        if rows:
-            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+        if sheet.rows:
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(sheet.rows))
             cur.execute(
                 f"INSERT INTO {Answer._meta.db_table} ({ANSWER_COLUMNS}) VALUES {values}",  # noqa: S608
-                [v for row in rows for v in (stored[0], *row)],
+                [v for row in sheet.rows for v in (stored[0], *row)],
             )
     return int(stored[0])
 
