@@ -48,11 +48,14 @@ def decrypt(token: str) -> str:
 
 
 @cache
-def _search_key() -> bytes:
-    return _derive(b"sanlian-search-hash")
+def _search_hmac() -> hmac.HMAC:
+    return hmac.new(_derive(b"sanlian-search-hash"), digestmod=hashlib.sha256)
 
 
 def search_hash(value: str) -> str:
-    """A keyed hash for exact-match search; without the key it reveals nothing. The key is
-    derived once per process, like the encryption key (bulk writers hash a million values)."""
-    return hmac.new(_search_key(), value.encode(), hashlib.sha256).hexdigest()
+    """A keyed hash for exact-match search; without the key it reveals nothing. The keyed
+    HMAC is made once per process and copied per value, like the encryption key (bulk
+    writers hash a million values; keying it again costs more than the hash itself)."""
+    mac = _search_hmac().copy()
+    mac.update(value.encode())
+    return mac.hexdigest()

@@ -52,7 +52,9 @@ def normalize_digits(value: str) -> str:
 
     Letter case is preserved; callers upper-case where the identifier requires it.
     """
-    folded = value.translate(_FULLWIDTH_TO_ASCII)
+    # str.translate with a dict maps each character in Python: only for the odd cell that
+    # holds something to fold (an import normalises every row's numbers).
+    folded = value if value.isascii() else value.translate(_FULLWIDTH_TO_ASCII)
     if folded.isalnum() and folded.isascii():
         return folded  # nothing to drop (the common case: an import normalises every row)
     return "".join(ch for ch in folded if not ch.isspace() and ch not in _HYPHENS)
