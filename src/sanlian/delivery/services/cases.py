@@ -191,11 +191,12 @@ def case_projects(organization: Organization) -> QuerySet[ServiceProject]:
 
 
 def intake_people(user: Any) -> QuerySet[Person]:
-    """People a case may be opened for: those the user sees, and those of cases they hold."""
-    return Person.objects.active().filter(
-        Q(pk__in=Person.objects.visible_to(user).values("pk"))
-        | Q(pk__in=Case.objects.visible_to(user).values("person_id"))
-    )
+    """People a case may be opened for: those the user sees, and those of cases they hold.
+    One IN over the UNION of the two: an OR of two INs makes PostgreSQL test every person of
+    the city against both (0.4 s at city scale for a worker who sees a few dozen)."""
+    seen = Person.objects.visible_to(user).order_by().values("pk")
+    held = Case.objects.visible_to(user).order_by().values("person_id")
+    return Person.objects.active().filter(pk__in=seen.union(held))
 
 
 @transaction.atomic
