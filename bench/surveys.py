@@ -135,7 +135,11 @@ def production_env(url: str) -> dict[str, str]:
 
 
 def _workers() -> int:
-    return max(2, 2 * len(os.sched_getaffinity(0)))
+    return int(os.environ.get("SANLIAN_BENCH_WORKERS") or max(2, 2 * len(os.sched_getaffinity(0))))
+
+
+def _threads() -> int:
+    return int(os.environ.get("SANLIAN_BENCH_THREADS") or 4)
 
 
 class Server:
@@ -153,7 +157,7 @@ class Server:
             "--bind", f"127.0.0.1:{self.port}",
             "--workers", str(_workers()),
             "--worker-class", "gthread",
-            "--threads", "4",
+            "--threads", str(_threads()),
             "--keep-alive", "30",
             "--log-level", "warning",
             # The app (and its warm-up, sanlian.config.startup) loads once, before the workers
@@ -393,7 +397,7 @@ def throughput(results: Results, url: str, *, seconds: float) -> None:
         f"answers accepted per second ({elapsed:.0f} s, GET page + POST answer)",
         f"{rate:,.0f}/s",
         f"target ≥ {TARGET_ANSWERS_PER_S}/s; production settings, gunicorn gthread "
-        f"{_workers()}×4, Redis cache",
+        f"{_workers()}×{_threads()}, Redis cache",
     )
     assert tally.seconds is not None
     if tally.seconds:
