@@ -58,6 +58,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from .validators import FULLWIDTH_TO_ASCII
 from .xlsx import safe_cell
 
 if TYPE_CHECKING:
@@ -854,13 +855,21 @@ class CellError(Exception):
     """A cell whose meaning is not certain; the message says what to do, in Chinese."""
 
 
-_FULLWIDTH_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _FULLWIDTH_DIGITS = {code: code - 0xFEE0 for code in range(0xFF10, 0xFF1A)}
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _BLANKS = " \t\r\n\u3000\u00a0"
-# A cell with none of these needs only the strip: str.translate with a dict maps every
-# character in Python, 5-10 times the cost of this search, on every text cell of an import.
-_TO_TRANSLATE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\uff01-\uff5e]")
+
+
+def _folding(fold: dict[int, int]) -> tuple[re.Pattern[str], dict[int, int | None]]:
+    """The table clean_text translates with (invisible characters out, `fold` applied) and a
+    search for any character it changes: str.translate with a dict maps every character in
+    Python, 5-10 times the cost of the search, and almost no cell needs it."""
+    table: dict[int, int | None] = {**_INVISIBLE, **fold}
+    return re.compile("[" + re.escape("".join(map(chr, table))) + "]"), table
+
+
+# Text keeps its full-width punctuation (，（）：); codes and choices are folded whole.
+_CLEANING = {False: _folding(_FULLWIDTH_DIGITS), True: _folding(FULLWIDTH_TO_ASCII)}
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(\.\d+)?[eE][+-]?\d+$")
 _DATE_TEXT = re.compile(
     r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
@@ -877,10 +886,10 @@ _EXCEL_DIGITS = 15
 
 
 def clean_text(value: str, *, fold_ascii: bool = False) -> str:
-    if _TO_TRANSLATE.search(value) is None:
-        return value.strip(_BLANKS)
-    text = value.translate(_INVISIBLE).strip(_BLANKS)
-    return text.translate(_FULLWIDTH_ASCII if fold_ascii else _FULLWIDTH_DIGITS)
+    changed, table = _CLEANING[fold_ascii]
+    if changed.search(value) is not None:
+        value = value.translate(table)  # nothing it maps is a blank: strip after is the same
+    return value.strip(_BLANKS)
 
 
 def _is_empty(value: Any) -> bool:

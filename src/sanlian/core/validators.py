@@ -43,7 +43,7 @@ __all__ = [
 # ---------------------------------------------------------------------------
 
 # Full-width ASCII variants U+FF01..U+FF5E map onto U+0021..U+007E.
-_FULLWIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+FULLWIDTH_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 _HYPHENS = frozenset("-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63")
 
 
@@ -54,7 +54,7 @@ def normalize_digits(value: str) -> str:
     """
     # str.translate with a dict maps each character in Python: only for the odd cell that
     # holds something to fold (an import normalises every row's numbers).
-    folded = value if value.isascii() else value.translate(_FULLWIDTH_TO_ASCII)
+    folded = value if value.isascii() else value.translate(FULLWIDTH_TO_ASCII)
     if folded.isalnum() and folded.isascii():
         return folded  # nothing to drop (the common case: an import normalises every row)
     return "".join(ch for ch in folded if not ch.isspace() and ch not in _HYPHENS)
