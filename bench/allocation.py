@@ -20,16 +20,18 @@ asserts a time.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sanlian.insights.methods.allocation import Candidate, Rules, baseline_by_review, solve
+
+from .common import python, run_child
 
 COMMUNITIES = 1_500
 CANDIDATES = 6_000
@@ -148,16 +150,12 @@ def measure_in_child(seed: int = 1) -> dict[str, Any]:
     """`measure` in a process of its own, as a web worker runs an allocation: in the bench's
     process, after the other steps, the garbage collector walks the millions of objects they
     left and added 0.4 s to the call (21.7 % 'overhead' against 2.6 % alone)."""
-    import pickle
-    import subprocess
-
-    child = subprocess.run(
-        [sys.executable, "-m", "bench.allocation", "--seed", str(seed), "--pickle"],
-        capture_output=True,
-        check=True,
-        cwd=Path(__file__).resolve().parent.parent,
+    child = run_child(
+        python("-m", "bench.allocation", "--seed", str(seed), "--json"), dict(os.environ)
     )
-    figures: dict[str, Any] = pickle.loads(child.stdout)  # noqa: S301 (our own child)
+    if child.returncode:
+        raise SystemExit(f"bench.allocation failed ({child.returncode}):\n{child.stderr[-4000:]}")
+    figures: dict[str, Any] = json.loads(child.stdout)
     return figures
 
 
@@ -196,13 +194,11 @@ def run(results: Any, *, seed: int = 1) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.allocation", description=__doc__)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--pickle", action="store_true", help="the figures, pickled, on stdout")
+    parser.add_argument("--json", action="store_true", help="the figures as JSON on stdout")
     args = parser.parse_args(argv)
     figures = measure(args.seed)
-    if args.pickle:
-        import pickle
-
-        sys.stdout.buffer.write(pickle.dumps(figures))
+    if args.json:
+        print(json.dumps(figures, default=float))  # the table formats money from floats too
         return 0
     width = max(len(k) for k in figures)
     for key, value in figures.items():
