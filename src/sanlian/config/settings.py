@@ -63,6 +63,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Residents' anonymous pages (the survey link) take a short chain of their own; see
+    # sanlian.core.lanes. Everything else goes on down this list.
+    "sanlian.core.lanes.PublicLaneMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,6 +84,16 @@ MIDDLEWARE = [
     "sanlian.core.middleware.AccountGateMiddleware",
     # axes must come last so that it sees the final authentication result.
     "axes.middleware.AxesMiddleware",
+]
+
+PUBLIC_LANE_PREFIXES = ("/svc/s/",)
+PUBLIC_LANE_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "sanlian.core.middleware.CSPMiddleware",
+    "sanlian.core.middleware.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "sanlian.config.urls"

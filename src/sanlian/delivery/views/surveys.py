@@ -25,6 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from sanlian.core.decorators import role_required
+from sanlian.core.lanes import public_lane
 from sanlian.core.xlsx import export_response, wants_xlsx
 
 from ..forms.surveys import AnswerForm, CallNeedLinkForm, QuestionForm, SurveyForm
@@ -464,6 +465,7 @@ def _thanks(request: HttpRequest, survey: Survey, state: str, *, device: str) ->
     return _with_device(request, HttpResponse(html, status=status), device)
 
 
+@public_lane  # no session, no user: see sanlian.core.lanes
 @never_cache
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The public page of a survey (GET) and its submission (POST); see services.surveys for

@@ -1,0 +1,93 @@
+"""The public lane (sanlian.core.lanes): the survey link skips the staff middleware, keeps the
+security headers, the language and CSRF, and nothing else changes route."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from sanlian.core.roles import Role
+from sanlian.delivery.services import surveys as services
+
+from ..conftest import World
+from ..delivery.factories_surveys import survey_with_questions
+
+pytestmark = pytest.mark.django_db
+
+LANE_URLS = "tests.core.lane_urls"
+
+
+def test_a_lane_view_sees_an_anonymous_visitor_without_session(world: World, settings: Any) -> None:
+    settings.ROOT_URLCONF = LANE_URLS
+    client = Client()
+    client.force_login(world.users[Role.COMMUNITY_CADRE])
+    response = client.get("/svc/s/probe/lane/")
+    assert response.json() == {"session": False, "signed_in": False, "messages": False}
+    # The signed-in staff member's session is neither read nor touched.
+    assert "sessionid" not in response.cookies
+
+
+def test_an_unmarked_view_under_a_lane_prefix_takes_the_full_chain(
+    world: World, settings: Any
+) -> None:
+    settings.ROOT_URLCONF = LANE_URLS
+    client = Client()
+    client.force_login(world.users[Role.COMMUNITY_CADRE])
+    assert client.get("/svc/s/probe/full/").json() == {
+        "session": True,
+        "signed_in": True,
+        "messages": True,
+    }
+
+
+def test_a_path_that_resolves_nowhere_gets_the_full_chain(world: World) -> None:
+    # CommonMiddleware (full chain only) still adds the missing slash.
+    survey = survey_with_questions(world)
+    response = Client().get(reverse("delivery:survey_answer", args=[survey.token]).rstrip("/"))
+    assert response.status_code == 301
+    assert Client().get("/svc/s/").status_code == 404
+
+
+def test_the_survey_page_keeps_its_security_headers(world: World) -> None:
+    survey = survey_with_questions(world)
+    response = Client().get(reverse("delivery:survey_answer", args=[survey.token]))
+    assert response.status_code == 200
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-cache" in response["Cache-Control"]
+    assert response["Content-Language"] == "zh-hans"
+    assert "sessionid" not in response.cookies
+
+
+def test_the_lane_follows_the_language(world: World) -> None:
+    survey = survey_with_questions(world)
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("delivery:survey_answer", args=[survey.token])
+    )
+    assert response["Content-Language"] == "en"
+    assert ">Submit<" in response.content.decode()
+
+
+def test_the_lane_still_checks_csrf(world: World) -> None:
+    survey = survey_with_questions(world)
+    client = Client(enforce_csrf_checks=True)
+    page = client.get(reverse("delivery:survey_answer", args=[survey.token])).content.decode()
+    nonce = re.search(r'name="nonce" value="([^"]+)"', page)
+    assert nonce
+    response = client.post(
+        reverse("delivery:survey_answer", args=[survey.token]), {"nonce": nonce[1]}
+    )
+    assert response.status_code == 403
+    assert "安全校验已失效" in response.content.decode()
+    assert not services.SurveyResponse.objects.exists()
+
+
+def test_an_unknown_survey_gets_the_not_found_page(world: World) -> None:
+    response = Client().get(reverse("delivery:survey_answer", args=["nope"]))
+    assert response.status_code == 404
+    assert "<html" in response.content.decode()
