@@ -408,3 +408,16 @@ def test_the_cached_page_follows_the_language(world: World) -> None:
     chinese = Client().get(_url(survey)).content.decode()
     english = Client(HTTP_ACCEPT_LANGUAGE="en").get(_url(survey)).content.decode()
     assert (">提交<" in chinese, ">Submit<" in english) == (True, True)
+
+
+def test_keyed_hashes_are_djangos_salted_hmac(settings: Any) -> None:
+    # Stored device and address digests were written with salted_hmac: the cached HMAC of
+    # keyed_hash must give the same digests, per kind and per secret key.
+    from django.utils.crypto import salted_hmac
+
+    for kind in ("device", "address"):
+        expected = salted_hmac(f"sanlian.delivery.surveys.{kind}", "10.0.0.1", algorithm="sha256")
+        assert services.keyed_hash(kind, "10.0.0.1") == expected.hexdigest()
+    settings.SECRET_KEY = "another-" + "x" * 50
+    expected = salted_hmac("sanlian.delivery.surveys.device", "abc", algorithm="sha256")
+    assert services.keyed_hash("device", "abc") == expected.hexdigest()

@@ -21,6 +21,10 @@ their shape in memory (`survey_shape`) and reads only the survey row on each req
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import hashlib
+import hmac
+import json
 import secrets
 import time
 from collections import defaultdict
@@ -37,7 +41,6 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from sanlian.core.models import User
@@ -383,8 +386,19 @@ def check_nonce(survey: Survey, signed: str) -> str | None:
 
 
 def keyed_hash(kind: str, value: str) -> str:
-    """A keyed digest (the raw address or device token is never stored)."""
-    return salted_hmac(f"sanlian.delivery.surveys.{kind}", value, algorithm="sha256").hexdigest()
+    """A keyed digest (the raw address or device token is never stored): Django's
+    `salted_hmac`, with the keyed HMAC made once per kind and copied per value (two are
+    made for every answer sent)."""
+    mac = _keyed_hmac(kind, settings.SECRET_KEY).copy()
+    mac.update(value.encode())
+    return mac.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def _keyed_hmac(kind: str, secret: str) -> hmac.HMAC:
+    # Keyed exactly as django.utils.crypto.salted_hmac keys it: stored digests must not change.
+    key = hashlib.sha256(f"sanlian.delivery.surveys.{kind}{secret}".encode()).digest()
+    return hmac.new(key, digestmod=hashlib.sha256)
 
 
 def new_device_token() -> str:
@@ -546,19 +560,22 @@ def _store_postgresql(sheet: _Sheet) -> int | None:
 
     survey, at = sheet.survey, sheet.at
     guard, guard_params = _guard(survey, sheet.device_hash, sheet.ip_hash, at, at - ADDRESS_WINDOW)
+    # The answer rows travel as one JSON text: psycopg dumps a string at once, where four
+    # arrays of mixed values cost it 90 µs of type inspection per answer sheet.
     sql = (
         f"WITH r AS (INSERT INTO {SurveyResponse._meta.db_table} ({RESPONSE_COLUMNS})"  # noqa: S608
         f" SELECT %s, %s, %s, %s, %s, %s{guard} RETURNING id),"
         f" a AS (INSERT INTO {Answer._meta.db_table} ({ANSWER_COLUMNS})"
-        " SELECT r.id, %s, %s, x.q, x.o, x.n, x.t FROM r,"
-        " unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::text[]) AS x(q, o, n, t))"
+        " SELECT r.id, %s, %s, (x->>0)::bigint, (x->>1)::bigint, (x->>2)::numeric, x->>3"
+        " FROM r, jsonb_array_elements(%s::jsonb) AS x)"
         " SELECT id FROM r"
     )
-    columns: list[list[Any]] = [[], [], [], []]
-    for row in sheet.rows:
-        for column, value in zip(columns, row[2:], strict=True):
-            column.append(value)
-    params = [*sheet.response(), at, *guard_params, survey.pk, sheet.community_id, *columns]
+    rows = json.dumps(
+        [(q, o, None if n is None else str(n), t) for _s, _c, q, o, n, t in sheet.rows],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    params = [*sheet.response(), at, *guard_params, survey.pk, sheet.community_id, rows]
     # Inside a transaction (tests, or a caller's atomic block) a savepoint keeps a unique
     # violation from breaking the outer transaction; in autocommit the statement is atomic.
     with transaction.atomic() if connection.in_atomic_block else nullcontext():
