@@ -72,3 +72,23 @@ def test_a_nonce_asked_for_after_the_header_is_an_error() -> None:
     request, _response = _through(lambda request: HttpResponse("ok"))
     with pytest.raises(CSPNonceError):
         str(request.csp_nonce)  # type: ignore[attr-defined]
+
+
+def test_the_header_is_built_once_without_a_report_only_policy(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No CONTENT_SECURITY_POLICY_REPORT_ONLY (as in our settings): the cached header must
+    # still be found, not built again for each response.
+    settings.CONTENT_SECURITY_POLICY_REPORT_ONLY = None
+    _through(lambda request: HttpResponse("ok"))
+    built: list[bool] = []
+    real = build_policy
+
+    def counting(*args: Any, **kwargs: Any) -> str:
+        built.append(True)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("sanlian.core.middleware.build_policy", counting)
+    for _ in range(3):
+        _through(lambda request: HttpResponse("ok"))
+    assert built == []

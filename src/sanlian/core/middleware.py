@@ -139,6 +139,9 @@ _CSP_RESPONSE_ATTRS = tuple(
 )
 
 
+_NO_POLICY: dict[str, Any] = {}
+
+
 class CSPMiddleware(csp.middleware.CSPMiddleware):
     """django-csp's middleware, with the policy of an ordinary response (no nonce asked for,
     no per-view decorator, no excluded prefixes) built once per settings value rather than
@@ -147,8 +150,10 @@ class CSPMiddleware(csp.middleware.CSPMiddleware):
     _plain: dict[tuple[int, int], tuple[str, str]] = {}
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:  # type: ignore[override]
-        policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}
-        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or {}
+        # The same empty dict each time when a setting is absent: a new {} has a new id()
+        # and the headers, keyed by id, were built again for every response.
+        policy = getattr(settings, "CONTENT_SECURITY_POLICY", None) or _NO_POLICY
+        report_only = getattr(settings, "CONTENT_SECURITY_POLICY_REPORT_ONLY", None) or _NO_POLICY
         if (
             getattr(request, "_csp_nonce", None) is not None
             or any(hasattr(response, attr) for attr in _CSP_RESPONSE_ATTRS)
