@@ -4,11 +4,15 @@ security headers, the language and CSRF, and nothing else changes route."""
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
+from django.utils.http import parse_http_date
 
 from sanlian.core.roles import Role
 from sanlian.delivery.services import surveys as services
@@ -59,7 +63,11 @@ def test_the_survey_page_keeps_its_security_headers(world: World) -> None:
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
-    assert "no-cache" in response["Cache-Control"]
+    # The same cache headers as Django's never_cache would write.
+    expected = HttpResponse()
+    add_never_cache_headers(expected)
+    assert response["Cache-Control"] == expected["Cache-Control"]
+    assert parse_http_date(response["Expires"]) == pytest.approx(time.time(), abs=5)
     assert response["Content-Language"] == "zh-hans"
     assert "sessionid" not in response.cookies
 
