@@ -5,7 +5,6 @@ residents' public answering page (no account, phone-sized, no script needed)."""
 from __future__ import annotations
 
 import io
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,8 +21,8 @@ from django.template.context_processors import csrf
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.http import http_date
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from sanlian.core.decorators import role_required
@@ -424,21 +423,6 @@ def _cached(key: tuple[Any, ...], render: Callable[[], Rendered]) -> Rendered:
     return html
 
 
-# never_cache's headers, the same values; its date formatting and header parsing were a
-# twentieth of an answer's cost. Expires is the current second, as never_cache writes it.
-NO_STORE = "max-age=0, no-cache, no-store, must-revalidate, private"
-_expires: list[Any] = [0, ""]
-
-
-def _not_cached(response: HttpResponse) -> HttpResponse:
-    now = int(time.time())
-    if _expires[0] != now:
-        _expires[:] = [now, http_date(now)]
-    response["Expires"] = _expires[1]
-    response["Cache-Control"] = NO_STORE
-    return response
-
-
 def _blank_questions(survey: Survey, shape: services.SurveyShape) -> str:
     return _cached(
         (survey.pk, survey.token, "questions"),
@@ -484,11 +468,8 @@ def _thanks(request: HttpRequest, survey: Survey, state: str, *, device: str) ->
 
 
 @public_lane  # no session, no user: see sanlian.core.lanes
+@never_cache
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
-    return _not_cached(_survey_answer(request, token))
-
-
-def _survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The public page of a survey (GET) and its submission (POST); see services.surveys for
     the protection against floods and double submission. A page view may use the survey row
     read a moment ago; a submission is checked against the row in the database as it is
