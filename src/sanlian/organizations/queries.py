@@ -7,16 +7,15 @@ import hashlib
 import re
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, QuerySet, Sum
 from django.utils import timezone
 
 from sanlian.core import crypto
 from sanlian.core.models import User
+from sanlian.core.queries import count_of
 from sanlian.core.scoping import scope_for
 from sanlian.core.validators import normalize_digits, normalize_mobile
 
@@ -210,14 +209,6 @@ def _area_summary(user: User) -> AreaSummary:
     )
 
 
-def _count_of(rows: QuerySet[Any], key: str) -> Coalesce:
-    """The number of `rows` (filtered on an OuterRef, so all with the same `key`), as a
-    subquery; 0 when there are none."""
-    # COUNT(*), not COUNT(id): the index of `key` alone answers it (an index-only scan).
-    counted = rows.order_by().values(key).annotate(n=Count("*")).values("n")
-    return Coalesce(Subquery(counted), 0)
-
-
 def community_rows(user: User) -> QuerySet[Community]:
     # Counted by correlated subqueries, not by joining people and memberships together: the
     # join multiplies them (a community's residents × its members, hours at city scale).
@@ -225,8 +216,8 @@ def community_rows(user: User) -> QuerySet[Community]:
         Community.objects.visible_to(user)
         .select_related("street", "district")
         .annotate(
-            people_count=_count_of(Person.objects.filter(community=OuterRef("pk")), "community"),
-            member_count=_count_of(
+            people_count=count_of(Person.objects.filter(community=OuterRef("pk")), "community"),
+            member_count=count_of(
                 Membership.objects.filter(union=OuterRef("organization_id"), status="active"),
                 "union",
             ),

@@ -36,12 +36,12 @@ from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from sanlian.core.queries import count_of
 from sanlian.core.roles import Role
 from sanlian.core.scoping import path_q, scope_for
 from sanlian.organizations.models import (
@@ -792,13 +792,6 @@ def my_cases(user: Any) -> CaseQuerySet:
     query with eight joins and a GROUP BY over every contact, PostgreSQL spent 16 ms
     planning and 13 ms running a page of 50 (medium scale); now 1.7 ms and 6 ms, plus two
     lookups by primary key."""
-    contacts = (
-        CaseContact.objects.filter(case=OuterRef("pk"))
-        .order_by()
-        .values("case")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
     return (
         Case.objects.visible_to(user)
         .select_related("person__community", "project")
@@ -806,7 +799,7 @@ def my_cases(user: Any) -> CaseQuerySet:
             Prefetch("worker", SocialWorker.objects.select_related("person")),
             Prefetch("supervisor", SocialWorker.objects.select_related("person")),
         )
-        .annotate(contact_count=Coalesce(Subquery(contacts, output_field=IntegerField()), 0))
+        .annotate(contact_count=count_of(CaseContact.objects.filter(case=OuterRef("pk")), "case"))
         .order_by("-opened_on", "-pk")
     )
 
