@@ -23,3 +23,13 @@ urlpatterns = [
     path("svc/s/probe/full/", _probe),
     path("", include("sanlian.config.urls")),
 ]
+
+
+class AsyncOnly:
+    """A middleware the lane cannot run (test_lanes)."""
+
+    sync_capable = False
+    async_capable = True
+
+    def __init__(self, get_response: object) -> None:
+        self.get_response = get_response

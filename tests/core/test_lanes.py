@@ -99,3 +99,13 @@ def test_an_unknown_survey_gets_the_not_found_page(world: World) -> None:
     response = Client().get(reverse("delivery:survey_answer", args=["nope"]))
     assert response.status_code == 404
     assert "<html" in response.content.decode()
+
+
+def test_an_async_only_middleware_is_refused_by_the_lane(settings: Any) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from sanlian.core.lanes import PublicLaneMiddleware
+
+    settings.PUBLIC_LANE_MIDDLEWARE = ["tests.core.lane_urls.AsyncOnly"]
+    with pytest.raises(ImproperlyConfigured):
+        PublicLaneMiddleware(lambda request: HttpResponse())

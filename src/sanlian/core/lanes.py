@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ImproperlyConfigured
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
 from django.http import HttpRequest, HttpResponse
@@ -54,9 +55,12 @@ class _LaneHandler(BaseHandler):
         self._exception_middleware: list[Any] = []
         handler = convert_exception_to_response(self._get_response)  # type: ignore[attr-defined]
         for path in reversed(middleware):
-            # Every middleware of the lane is synchronous-capable; BaseHandler.load_middleware
-            # reads settings.MIDDLEWARE only, hence this short version of its loop.
-            instance = import_string(path)(handler)
+            # BaseHandler.load_middleware reads settings.MIDDLEWARE only, hence this short,
+            # synchronous version of its loop (no adapting between sync and async).
+            factory = import_string(path)
+            if not getattr(factory, "sync_capable", True):
+                raise ImproperlyConfigured(f"{path}: the public lane runs synchronous middleware")
+            instance = factory(handler)
             if hasattr(instance, "process_view"):
                 self._view_middleware.insert(0, instance.process_view)
             if hasattr(instance, "process_template_response"):
