@@ -2,7 +2,7 @@
 open them, under the production configuration; against a minimal reference page of the same
 server in the same run; and the web workers' peak memory after it.
 
-The server is the survey benchmark's (`bench.surveys.Server`: gunicorn gthread, production
+The server is the survey benchmark's (`bench.surveys.Server`: granian, production
 settings, Redis cache), with the reference page mounted (`SANLIAN_BENCH_REFERENCE_PAGE=1`).
 The generator is the same kind too (processes × threads, http.client with keep-alive, no
 Django in the children): each thread is one user of one role who signs in through the login
@@ -33,7 +33,6 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from pathlib import Path
 from statistics import fmean
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -465,53 +464,6 @@ def load(port: int, users: list[VirtualUser], phases: list[Phase], processes: in
     return total
 
 
-# ---- memory of the web workers -----------------------------------------------------------------
-
-
-def worker_memory_mb(master: int, field: str = "VmHWM") -> list[float]:
-    """`field` of /proc/<pid>/status (VmHWM: peak resident memory; VmRSS: now) of each child
-    of the gunicorn master, in MB."""
-    children = Path(f"/proc/{master}/task/{master}/children")
-    if children.exists():
-        pids = [int(p) for p in children.read_text().split()]
-    else:  # kernels without CONFIG_PROC_CHILDREN: scan for the master's children
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                pids.append(int(stat.parent.name))
-    values = []
-    for pid in pids:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        for line in status.splitlines():
-            if line.startswith(f"{field}:"):
-                values.append(int(line.split()[1]) / 1024)
-    return values
-
-
-def settled_memory_mb(master: int, workers: int, timeout: float = 30) -> list[float]:
-    """Each worker's resident memory once all have booted (the app imported) and stopped
-    growing: what a worker weighs before it has served anything but a health check."""
-    deadline = time.monotonic() + timeout
-    before: list[float] = []
-    while time.monotonic() < deadline:
-        now = worker_memory_mb(master, "VmRSS")
-        steady = len(now) == workers == len(before) and all(
-            abs(a - b) < 1 for a, b in zip(sorted(now), sorted(before), strict=True)
-        )
-        if steady:
-            return now
-        before = now
-        time.sleep(0.5)
-    return before
-
-
 # ---- the step ----------------------------------------------------------------------------------
 
 
@@ -544,7 +496,7 @@ def collect_static(url: str) -> bool:
 
 
 class Server(surveys.Server):
-    """The survey benchmark's gunicorn, with the reference page mounted."""
+    """The survey benchmark's server, with the reference page mounted."""
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
@@ -603,7 +555,7 @@ def run(results: Results, *, url: str, seconds: float = 60) -> None:
     ]
     processes = max(1, len(os.sched_getaffinity(0)) // 2)
     print(
-        f"pages: gunicorn ({surveys._workers()} workers × 4 threads, production settings), "
+        f"pages: {surveys.server_shape()}, production settings, "
         f"{len(users)} users in {processes} generator process(es): warm-up {warm:.0f} s, "
         f"the mix {seconds:.0f} s, the reference page {ref_seconds:.0f} s, paced users"
         f" {seconds:.0f} s …",
@@ -611,9 +563,9 @@ def run(results: Results, *, url: str, seconds: float = 60) -> None:
     )
     with Server(url) as server:
         assert server.proc is not None
-        idle = settled_memory_mb(server.proc.pid, surveys._workers())
+        idle = surveys.settled_memory_mb(server.proc.pid, surveys._workers())
         tally = load(server.port, users, phases, processes)
-        peaks = worker_memory_mb(server.proc.pid, "VmHWM")
+        peaks = surveys.worker_memory_mb(server.proc.pid, "VmHWM")
     report(results, tally, users, idle, peaks)
 
 

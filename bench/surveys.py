@@ -2,7 +2,7 @@
 residents send them, under the production configuration; and the results page at 100,000
 responses.
 
-Throughput. The app runs under gunicorn with the production settings (SANLIAN_ENV=production,
+Throughput. The app runs under granian (the production web server) with the production settings (SANLIAN_ENV=production,
 DEBUG off, static files collected, Redis cache at redis://127.0.0.1:6379/1, one reverse proxy
 assumed: the generator plays it, sending X-Forwarded-For and X-Forwarded-Proto). A load
 generator (processes × threads, http.client with keep-alive) plays phones: each answer is a
@@ -33,6 +33,7 @@ import uuid
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -110,6 +111,53 @@ def _drop(title: str) -> None:
             cur.execute(sql, [ids])
 
 
+# ---- memory of the web workers -----------------------------------------------------------------
+
+
+def worker_memory_mb(master: int, field: str = "VmHWM") -> list[float]:
+    """`field` of /proc/<pid>/status (VmHWM: peak resident memory; VmRSS: now) of each child
+    of the web server's master process, in MB."""
+    children = Path(f"/proc/{master}/task/{master}/children")
+    if children.exists():
+        pids = [int(p) for p in children.read_text().split()]
+    else:  # kernels without CONFIG_PROC_CHILDREN: scan for the master's children
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == master:
+                pids.append(int(stat.parent.name))
+    values = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith(f"{field}:"):
+                values.append(int(line.split()[1]) / 1024)
+    return values
+
+
+def settled_memory_mb(master: int, workers: int, timeout: float = 30) -> list[float]:
+    """Each worker's resident memory once all have booted (the app imported) and stopped
+    growing: what a worker weighs before it has served anything but a health check."""
+    deadline = time.monotonic() + timeout
+    before: list[float] = []
+    while time.monotonic() < deadline:
+        now = worker_memory_mb(master, "VmRSS")
+        steady = len(now) == workers == len(before) and all(
+            abs(a - b) < 1 for a, b in zip(sorted(now), sorted(before), strict=True)
+        )
+        if steady:
+            return now
+        before = now
+        time.sleep(0.5)
+    return before
+
+
 # ---- the server --------------------------------------------------------------------------------
 
 
@@ -135,15 +183,19 @@ def production_env(url: str) -> dict[str, str]:
 
 
 def _workers() -> int:
-    return int(os.environ.get("SANLIAN_BENCH_WORKERS") or max(2, 2 * len(os.sched_getaffinity(0))))
+    return int(os.environ.get("SANLIAN_BENCH_WORKERS") or len(os.sched_getaffinity(0)))
 
 
 def _threads() -> int:
     return int(os.environ.get("SANLIAN_BENCH_THREADS") or 4)
 
 
+def server_shape() -> str:
+    return f"granian WSGI {_workers()} workers × {_threads()} threads"
+
+
 class Server:
-    """gunicorn on a free port, stopped on exit."""
+    """granian on a free port, as the README runs it in production; stopped on exit."""
 
     def __init__(self, url: str) -> None:
         self.port = _free_port()
@@ -152,19 +204,17 @@ class Server:
 
     def __enter__(self) -> Server:
         cmd = [
-            str(BIN / "gunicorn"),
-            "sanlian.config.wsgi:application",
-            "--bind", f"127.0.0.1:{self.port}",
+            str(BIN / "granian"),
+            "--interface", "wsgi",
+            "--host", "127.0.0.1",
+            "--port", str(self.port),
             "--workers", str(_workers()),
-            "--worker-class", "gthread",
-            "--threads", str(_threads()),
-            "--keep-alive", "30",
+            "--blocking-threads", str(_threads()),
+            "--no-ws",
             "--log-level", "warning",
-            # The app (and its warm-up, sanlian.config.startup) loads once, before the workers
-            # fork: every worker serves warm from the start, none boots inside the timed load.
-            "--preload",
+            "sanlian.config.wsgi:application",
         ]  # fmt: skip
-        log = open(data_dir(self.env["DATABASE_URL"]) / "gunicorn.log", "wb")
+        log = open(data_dir(self.env["DATABASE_URL"]) / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=log, stderr=log)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -172,10 +222,15 @@ class Server:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
-                    return self
+                    break
             except OSError:
                 time.sleep(0.3)
-        raise SystemExit(f"gunicorn did not start; see {log.name}")
+        else:
+            raise SystemExit(f"the web server did not start; see {log.name}")
+        # Each worker imports the app and warms up (sanlian.config.startup) before it takes a
+        # connection; wait until all have, so that none boots inside the timed load.
+        settled_memory_mb(self.proc.pid, _workers(), timeout=60)
+        return self
 
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
@@ -374,7 +429,7 @@ def throughput(results: Results, url: str, *, seconds: float) -> None:
     processes = max(1, len(os.sched_getaffinity(0)) // 2)
     threads = 12
     print(
-        f"survey: gunicorn ({_workers()} workers × 4 threads, production settings), "
+        f"survey: {server_shape()}, production settings, "
         f"{processes} generator process(es) × {threads} phones, {seconds:.0f} s …",
         flush=True,
     )
@@ -396,8 +451,7 @@ def throughput(results: Results, url: str, *, seconds: float) -> None:
         bench,
         f"answers accepted per second ({elapsed:.0f} s, GET page + POST answer)",
         f"{rate:,.0f}/s",
-        f"target ≥ {TARGET_ANSWERS_PER_S}/s; production settings, gunicorn gthread "
-        f"{_workers()}×{_threads()}, Redis cache",
+        f"target ≥ {TARGET_ANSWERS_PER_S}/s; production settings, {server_shape()}, Redis cache",
     )
     assert tally.seconds is not None
     if tally.seconds:

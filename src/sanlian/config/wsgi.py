@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point of the web server (granian in production, see the README)."""
 
 import os
 
