@@ -6,7 +6,7 @@ Throughput. The app runs under granian (the production web server) with the prod
 DEBUG off, static files collected, Redis cache at redis://127.0.0.1:6379/1, one reverse proxy
 assumed: the generator plays it, sending X-Forwarded-For and X-Forwarded-Proto). A load
 generator (processes × threads, http.client with keep-alive) plays phones: each answer is a
-GET of the page (its device cookie, CSRF cookie and one-time form number) and a POST of a
+GET of the page (its device cookie and one-time form number) and a POST of a
 valid, random answer sheet from its own address, for `seconds` seconds. Figures: answers/s
 accepted, latency of an answer (GET + POST), and stored == accepted (nothing lost, nothing
 twice). *Reference*: the same server and generator on `/healthz` (the cheapest request), so
@@ -47,7 +47,6 @@ BIG_TITLE = "BENCH 需求调查（十万份）"
 EMPTY_TITLE = "BENCH 需求调查（空）"
 NEEDS = ("四点半课堂", "居家养老", "法律援助", "就业技能", "健康服务", "家庭关系", "物业纠纷")
 NONCE_RE = re.compile(rb'name="nonce" value="([^"]+)"')
-CSRF_RE = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
 # ---- the surveys -------------------------------------------------------------------------------
@@ -300,11 +299,11 @@ def _phone(
             page = conn.getresponse()
             body = page.read()
             _cookies(page, jar)
-            nonce, csrf = NONCE_RE.search(body), CSRF_RE.search(body)
-            if page.status != 200 or not nonce or not csrf:
+            nonce = NONCE_RE.search(body)
+            if page.status != 200 or not nonce:
                 mine.errors += 1
                 continue
-            fields = [("csrfmiddlewaretoken", csrf[1].decode()), ("nonce", nonce[1].decode())]
+            fields = [("nonce", nonce[1].decode())]
             if len(communities) > 1:
                 fields.append(("community", rng.choice(communities)))
             fields += _sheet(rng, structure)

@@ -115,15 +115,67 @@ def test_the_answer_carries_the_chosen_community(world: World) -> None:
     assert set(Answer.objects.values_list("community_id", flat=True)) == {world.c2.pk}
 
 
-def test_the_genuine_flow_passes_csrf(world: World) -> None:
+def _device_hash(client: Client) -> str:
+    return services.keyed_hash("device", client.cookies[services.DEVICE_COOKIE].value)
+
+
+def test_the_genuine_flow_passes_with_csrf_checks_on(world: World) -> None:
     survey = survey_with_questions(world)
-    client = Client(enforce_csrf_checks=True)
-    page = client.get(_url(survey)).content.decode()
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-    nonce = NONCE.search(page)
-    assert token and nonce
-    data = {"csrfmiddlewaretoken": token[1], "nonce": nonce[1], **_sheet(survey, world)}
+    client = Client(enforce_csrf_checks=True, HTTP_SEC_FETCH_SITE="same-origin")
+    response = client.get(_url(survey))
+    nonce = NONCE.search(response.content.decode())
+    assert nonce
+    data = {"nonce": nonce[1], **_sheet(survey, world)}
     assert "提交成功" in client.post(_url(survey), data).content.decode()
+
+
+def test_the_form_number_is_the_only_token_no_csrf_cookie(world: World) -> None:
+    response = Client().get(_url(survey_with_questions(world)))
+    assert "csrfmiddlewaretoken" not in response.content.decode()
+    assert list(response.cookies) == [services.DEVICE_COOKIE]
+
+
+def test_a_form_number_of_another_phone_is_refused_and_the_answers_kept(world: World) -> None:
+    """The form number is bound to the device cookie: a page of another site cannot use a
+    number it fetched itself for a resident's phone (a CSRF token, double-submit)."""
+    survey = survey_with_questions(world)
+    theirs = _nonce(Client(), survey)
+    mine = Client()
+    _page(mine, survey)
+    response = mine.post(_url(survey), {"nonce": theirs, **_sheet(survey, world)})
+    assert (response.status_code, SurveyResponse.objects.count()) == (400, 0)
+    assert "页面已过期" in response.content.decode()
+    assert "希望多办健康讲座" in response.content.decode()
+    fresh = NONCE.search(response.content.decode())
+    assert fresh and services.check_nonce(survey, fresh[1], _device_hash(mine)) is not None
+
+
+def test_a_post_without_the_device_cookie_asks_for_cookies(world: World) -> None:
+    """What a form of another site sends (the SameSite cookie stays home), or a phone that
+    keeps no cookies: refused, the answers kept, a cookie and a number for it given."""
+    survey = survey_with_questions(world)
+    nonce = _nonce(Client(), survey)
+    client = Client()
+    response = client.post(_url(survey), {"nonce": nonce, **_sheet(survey, world)})
+    assert (response.status_code, SurveyResponse.objects.count()) == (400, 0)
+    assert "请允许浏览器保存 Cookie" in response.content.decode()
+    fresh = NONCE.search(response.content.decode())
+    assert fresh and services.check_nonce(survey, fresh[1], _device_hash(client)) is not None
+    again = client.post(_url(survey), {"nonce": fresh[1], **_sheet(survey, world)})
+    assert "提交成功" in again.content.decode()
+
+
+def test_a_post_from_another_site_is_refused_as_csrf(world: World) -> None:
+    from sanlian.core.models import AuditEntry
+
+    survey = survey_with_questions(world)
+    client = Client()
+    data = {"nonce": _nonce(client, survey), **_sheet(survey, world)}
+    response = client.post(_url(survey), data, HTTP_SEC_FETCH_SITE="cross-site")
+    assert response.status_code == 403
+    assert "安全校验已失效" in response.content.decode()
+    assert not SurveyResponse.objects.exists()
+    assert AuditEntry.objects.filter(object_type="csrf").exists()
 
 
 def test_a_single_community_survey_asks_no_community(world: World) -> None:
@@ -254,15 +306,18 @@ def test_a_forged_form_number_keeps_the_answers_and_stores_nothing(world: World)
 
 def test_a_forged_form_number_gets_a_fresh_one(world: World) -> None:
     survey = survey_with_questions(world)
-    response = Client().post(_url(survey), {"nonce": "forged", **_sheet(survey, world)})
+    client = Client()
+    response = client.post(_url(survey), {"nonce": "forged", **_sheet(survey, world)})
     fresh = NONCE.search(response.content.decode())
-    assert fresh and services.check_nonce(survey, fresh[1]) is not None
+    assert fresh and services.check_nonce(survey, fresh[1], _device_hash(client)) is not None
 
 
 def test_a_form_number_of_another_survey_is_refused(world: World) -> None:
     survey, other = survey_with_questions(world), survey_with_questions(world)
-    data = {"nonce": services.new_nonce(other), **_sheet(survey, world)}
-    Client().post(_url(survey), data)
+    client = Client()
+    _page(client, survey)
+    data = {"nonce": services.new_nonce(other, _device_hash(client)), **_sheet(survey, world)}
+    assert client.post(_url(survey), data).status_code == 400
     assert SurveyResponse.objects.count() == 0
 
 
@@ -281,7 +336,7 @@ def test_an_answer_after_closing_is_refused(world: World) -> None:
 
 def test_nothing_is_stored_after_closing(world: World) -> None:
     survey = survey_with_questions(world, closes_at=timezone.now() - dt.timedelta(minutes=1))
-    Client().post(_url(survey), {"nonce": services.new_nonce(survey), **_sheet(survey, world)})
+    Client().post(_url(survey), {"nonce": services.new_nonce(survey, ""), **_sheet(survey, world)})
     assert SurveyResponse.objects.count() == 0
 
 

@@ -7,8 +7,9 @@ surveys for the communities of their area and manage those whose communities all
 a social organisation's staff read the published surveys of the community it is based in.
 
 Answering is anonymous. Flood and double-submission protection never turns away a genuine
-first answer: the form page carries a signed one-time number (`nonce`; the same page sent
-twice is stored once and the second sending is told "已提交"); a device cookie lets one phone
+first answer: the form page carries a one-time number signed for the phone's device cookie
+(`nonce`; the same page sent twice is stored once and the second sending is told "已提交";
+bound to the cookie it is also the page's CSRF token); a device cookie lets one phone
 send a few answers (a family sharing a phone) but not hundreds; an address may send
 `SURVEY_ANSWERS_PER_ADDRESS_PER_MINUTE` answers a minute (default 30: offices and housing
 estates share one NAT address), counted from the stored answers as they are written. A refused
@@ -371,18 +372,27 @@ def public_survey(token: str, *, fresh: bool = True) -> Survey | None:
     return survey
 
 
-def new_nonce(survey: Survey) -> str:
-    return signing.TimestampSigner(salt=NONCE_SALT).sign(f"{survey.pk}.{secrets.token_urlsafe(12)}")
+def new_nonce(survey: Survey, device_hash: str) -> str:
+    """The one-time number of a form page of this survey, signed for the phone's device
+    cookie. It is the page's CSRF token too (a signed double-submit token): a page of another
+    site can neither read it nor make the phone send its cookie with a POST (SameSite=Lax),
+    so the survey needs no second token and cookie of Django's."""
+    return _nonce_signer(device_hash).sign(f"{survey.pk}.{secrets.token_urlsafe(12)}")
 
 
-def check_nonce(survey: Survey, signed: str) -> str | None:
-    """The one-time number of a form page of this survey, or None if forged or expired."""
+def check_nonce(survey: Survey, signed: str, device_hash: str) -> str | None:
+    """The one-time number of a form page of this survey given to this device, or None if
+    forged, expired, of another survey or of another device."""
     try:
-        value = signing.TimestampSigner(salt=NONCE_SALT).unsign(signed, max_age=NONCE_MAX_AGE)
+        value = _nonce_signer(device_hash).unsign(signed, max_age=NONCE_MAX_AGE)
     except signing.BadSignature:
         return None
     survey_id, _sep, nonce = value.partition(".")
     return nonce if survey_id == str(survey.pk) and nonce else None
+
+
+def _nonce_signer(device_hash: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt=f"{NONCE_SALT}.{device_hash}")
 
 
 def keyed_hash(kind: str, value: str) -> str:

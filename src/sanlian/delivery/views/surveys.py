@@ -10,19 +10,19 @@ from typing import Any, TypeVar
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.context_processors import csrf
 from django.template.loader import render_to_string
-from django.urls import reverse
+from django.urls import get_callable, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from sanlian.core.decorators import role_required
@@ -385,10 +385,8 @@ def _render_public(
     device: str = "",
 ) -> HttpResponse:
     # Rendered without the request: the residents' pages use no context processor (no user,
-    # no navigation); the CSRF token is their only per-visitor value.
-    html = render_to_string(
-        f"delivery/surveys/public/{template}", {"survey": survey, **csrf(request), **context}
-    )
+    # no navigation); the form number is their only per-visitor value.
+    html = render_to_string(f"delivery/surveys/public/{template}", {"survey": survey, **context})
     return _with_device(request, HttpResponse(html, status=status), device)
 
 
@@ -407,9 +405,9 @@ def _with_device(request: HttpRequest, response: HttpResponse, device: str) -> H
 
 # Pages of a published survey rendered once per process and language. Its title, questions
 # and options cannot change any more, so a phone's page is cached (as the bytes sent) with
-# the form number and CSRF token put in (a survey flood is mostly page views).
+# the form number put in (a survey flood is mostly page views).
 _pages: dict[tuple[Any, ...], Any] = {}
-NONCE_MARK, CSRF_MARK = b"@@sanlian-nonce@@", b"@@sanlian-csrf@@"
+NONCE_MARK = b"@@sanlian-nonce@@"
 Rendered = TypeVar("Rendered", str, bytes)
 
 
@@ -432,7 +430,7 @@ def _blank_questions(survey: Survey, shape: services.SurveyShape) -> str:
     )
 
 
-def _answer_page(request: HttpRequest, survey: Survey, shape: services.SurveyShape, *,
+def _answer_page(survey: Survey, shape: services.SurveyShape, *, device_hash: str,
                  answered: bool) -> bytes:  # fmt: skip
     page = _cached(
         (survey.pk, survey.token, "answer", answered),
@@ -443,14 +441,11 @@ def _answer_page(request: HttpRequest, survey: Survey, shape: services.SurveySha
                 "blank_questions": _blank_questions(survey, shape),
                 "answered": answered,
                 "nonce": NONCE_MARK.decode(),
-                "csrf_token": CSRF_MARK.decode(),
             },
         ).encode(),
     )
-    # Both values are URL-safe base64 with ':' and '-': nothing to escape in an attribute.
-    return page.replace(NONCE_MARK, services.new_nonce(survey).encode(), 1).replace(
-        CSRF_MARK, get_token(request).encode(), 1
-    )
+    # URL-safe base64 with '.' and ':': nothing to escape in an attribute.
+    return page.replace(NONCE_MARK, services.new_nonce(survey, device_hash).encode(), 1)
 
 
 def _thanks(request: HttpRequest, survey: Survey, state: str, *, device: str) -> HttpResponse:
@@ -468,12 +463,16 @@ def _thanks(request: HttpRequest, survey: Survey, state: str, *, device: str) ->
 
 
 @public_lane  # no session, no user: see sanlian.core.lanes
+@csrf_exempt  # the form number is the page's CSRF token (services.new_nonce), checked below
 @never_cache
 def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     """The public page of a survey (GET) and its submission (POST); see services.surveys for
     the protection against floods and double submission. A page view may use the survey row
     read a moment ago; a submission is checked against the row in the database as it is
     stored (services.response_submit)."""
+    if request.method == "POST" and request.headers.get("Sec-Fetch-Site") == "cross-site":
+        # A form of another site: refused as Django refuses a CSRF failure (403, audited).
+        return get_callable(settings.CSRF_FAILURE_VIEW)(request, reason="cross-site survey post")
     survey = services.public_survey(token, fresh=False)
     now = timezone.now()
     if survey is not None and not survey.is_open(now):
@@ -490,24 +489,29 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     if request.method != "POST":
         known = services.DEVICE_COOKIE in request.COOKIES
         answered = known and services.device_answers(survey, device_hash) > 0
-        page = _answer_page(request, survey, shape, answered=answered)
+        page = _answer_page(survey, shape, device_hash=device_hash, answered=answered)
         return _with_device(request, HttpResponse(page), device)
     form = AnswerForm(request.POST, shape=shape)
-    nonce = services.check_nonce(survey, request.POST.get("nonce", ""))
+    nonce = services.check_nonce(survey, request.POST.get("nonce", ""), device_hash)
 
     def again(message: str, status: int) -> HttpResponse:
-        # The resident's answers stay on the page; a new form number if the old one was bad.
-        fresh = services.new_nonce(survey) if nonce is None else request.POST.get("nonce", "")
+        # The resident's answers stay on the page; a new form number (for the device cookie
+        # this response sets, if the phone sent none) if the old one was bad.
+        fresh = request.POST.get("nonce", "")
+        if nonce is None:
+            fresh = services.new_nonce(survey, device_hash)
         kept = AnswerForm(request.POST, shape=shape)
         kept.is_valid()
         context = {"form": kept, "notice": message, "nonce": fresh}
-        return _render_public(request, survey, "answer.html", context, status=status)
+        return _render_public(request, survey, "answer.html", context, status=status, device=device)
 
+    if nonce is None and services.DEVICE_COOKIE not in request.COOKIES:
+        return again(_("请允许浏览器保存 Cookie 后再次提交，您的回答已保留。"), 400)
     if nonce is None:
         return again(_("页面已过期，您的回答已保留，请确认后再次提交。"), 400)
     if not form.is_valid():
         context = {"form": form, "nonce": request.POST.get("nonce", "")}
-        return _render_public(request, survey, "answer.html", context, status=400)
+        return _render_public(request, survey, "answer.html", context, status=400, device=device)
     ip_hash = services.keyed_hash("address", client_address(request))
     try:
         submission = services.response_submit(
