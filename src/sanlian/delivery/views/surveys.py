@@ -470,7 +470,8 @@ def survey_answer(request: HttpRequest, token: str) -> HttpResponse:
     the protection against floods and double submission. A page view may use the survey row
     read a moment ago; a submission is checked against the row in the database as it is
     stored (services.response_submit)."""
-    if request.method == "POST" and request.headers.get("Sec-Fetch-Site") == "cross-site":
+    # META, not request.headers: that builds a dict of every header, for one of them.
+    if request.method == "POST" and request.META.get("HTTP_SEC_FETCH_SITE") == "cross-site":
         # A form of another site: refused as Django refuses a CSRF failure (403, audited).
         return get_callable(settings.CSRF_FAILURE_VIEW)(request, reason="cross-site survey post")
     survey = services.public_survey(token, fresh=False)
