@@ -4,7 +4,7 @@ server in the same run; and the web workers' peak memory after it.
 
 The server is the survey benchmark's (`bench.surveys.Server`: granian, production
 settings, Redis cache), with the reference page mounted (`SANLIAN_BENCH_REFERENCE_PAGE=1`).
-The generator is the same kind too (processes × threads, http.client with keep-alive, no
+The generator is the same kind too (processes × threads, `surveys.Wire` with keep-alive, no
 Django in the children): each thread is one user of one role who signs in through the login
 form (GET for the CSRF token, POST), then, for `seconds` seconds and without think time, opens
 a page or API call drawn from its role's weighted mix. The mix is drawn beforehand from what
@@ -24,7 +24,6 @@ concurrent users, per page kind: that is the p95 target's figure.
 
 from __future__ import annotations
 
-import http.client
 import os
 import random
 import re
@@ -301,7 +300,7 @@ class Browser:
         self.origin = f"https://127.0.0.1:{port}"
         self.base = {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
         self.jar: dict[str, str] = {}
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.conn = surveys.Wire(port, timeout=60)
 
     def request(self, method: str, path: str, body: str | None = None) -> tuple[int, bytes, str]:
         """(status, body, Location); status 0 when the connection failed."""
@@ -315,21 +314,24 @@ class Browser:
                 "Referer": self.origin + path,
             }
         try:
-            self.conn.request(method, path, body=body, headers=headers)
-            response = self.conn.getresponse()
-            data = response.read()
-        except (OSError, http.client.HTTPException):
+            status, pairs, data = self.conn.request(
+                method, path, headers, b"" if body is None else body.encode()
+            )
+        except (OSError, ValueError, IndexError):
             self.conn.close()
-            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
             return 0, b"", ""
-        for header in response.msg.get_all("Set-Cookie") or []:
-            name, _, rest = header.partition("=")
-            value = rest.split(";", 1)[0]
-            if value and value != '""':
-                self.jar[name.strip()] = value
-            else:
-                self.jar.pop(name.strip(), None)
-        return response.status, data, response.getheader("Location") or ""
+        location = ""
+        for name, raw in pairs:
+            if name == b"location":
+                location = raw.decode()
+            elif name == b"set-cookie":
+                cookie, _, rest = raw.decode().partition("=")
+                value = rest.split(";", 1)[0]
+                if value and value != '""':
+                    self.jar[cookie.strip()] = value
+                else:
+                    self.jar.pop(cookie.strip(), None)
+        return status, data, location
 
     def login(self, username: str, password: str) -> bool:
         status, page, _ = self.request("GET", "/accounts/login/")

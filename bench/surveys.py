@@ -257,8 +257,9 @@ class Wire:
     about 1.1 ms of CPU per answer, a fifth of the server's. Content-Length and chunked
     bodies; the connection is opened again when the server closes it."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, timeout: float = 30) -> None:
         self.port = port
+        self.timeout = timeout
         self.sock: socket.socket | None = None
         self.buf = b""
 
@@ -266,7 +267,7 @@ class Wire:
         self, method: str, path: str, headers: dict[str, str], body: bytes = b""
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
         if self.sock is None:
-            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+            self.sock = socket.create_connection(("127.0.0.1", self.port), timeout=self.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.buf = b""
         lines = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
