@@ -105,3 +105,9 @@ def test_an_async_only_middleware_is_refused_by_the_lane(settings: Any) -> None:
     settings.PUBLIC_LANE_MIDDLEWARE = ["tests.core.lane_urls.AsyncOnly"]
     with pytest.raises(ImproperlyConfigured):
         PublicLaneMiddleware(lambda request: HttpResponse())
+
+
+def test_a_lane_response_says_its_length(world: World) -> None:
+    survey = survey_with_questions(world)
+    response = Client().get(reverse("delivery:survey_answer", args=[survey.token]))
+    assert response["Content-Length"] == str(len(response.content))

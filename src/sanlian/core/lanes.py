@@ -104,5 +104,10 @@ class PublicLaneMiddleware:
             if match is not None:
                 request.resolver_match = match
                 request.user = _ANONYMOUS
-                return self.lane(request)
+                response = self.lane(request)
+                # As CommonMiddleware does in the full chain: with a length, the server need
+                # not send the page in chunks.
+                if not response.streaming and not response.has_header("Content-Length"):
+                    response.headers["Content-Length"] = str(len(response.content))
+                return response
         return self.get_response(request)
