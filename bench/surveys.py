@@ -23,6 +23,7 @@ import http.client
 import os
 import random
 import re
+import resource
 import signal
 import socket
 import statistics
@@ -155,6 +156,57 @@ def settled_memory_mb(master: int, workers: int, timeout: float = 30) -> list[fl
         before = now
         time.sleep(0.5)
     return before
+
+
+# ---- CPU time, read from /proc --------------------------------------------------------------------
+
+
+@dataclass
+class Cpu:
+    """CPU seconds used so far by the web server (master and workers), by every PostgreSQL
+    process and by this process's finished children (the load generators). On a shared
+    machine whose speed drifts, CPU per answer and its split are steadier than answers/s."""
+
+    server: float
+    postgres: float
+    generator: float
+
+    @classmethod
+    def now(cls, server_pid: int) -> Cpu:
+        tick = os.sysconf("SC_CLK_TCK")
+        used: dict[int, tuple[int, str, float]] = {}  # pid: (parent, name, seconds)
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue
+            name = text[text.find("(") + 1 : text.rfind(")")]
+            fields = text.rsplit(")", 1)[1].split()
+            used[int(stat.parent.name)] = (
+                int(fields[1]),
+                name,
+                (int(fields[11]) + int(fields[12])) / tick,
+            )
+        tree, grown = {server_pid}, True
+        while grown:  # the server's processes: its pid and its descendants'
+            more = {pid for pid, (parent, _n, _s) in used.items() if parent in tree} - tree
+            tree |= more
+            grown = bool(more)
+        server = sum(used[pid][2] for pid in tree if pid in used)
+        postgres = sum(sec for _parent, name, sec in used.values() if name.startswith("postgres"))
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return cls(server, postgres, children.ru_utime + children.ru_stime)
+
+    def per(self, before: Cpu, n: int) -> str:
+        if not n:
+            return "-"
+        return (
+            " · ".join(
+                f"{(getattr(self, k) - getattr(before, k)) / n * 1000:.2f}"
+                for k in ("server", "postgres", "generator")
+            )
+            + " ms"
+        )
 
 
 # ---- the server --------------------------------------------------------------------------------
@@ -505,13 +557,17 @@ def throughput(results: Results, url: str, *, seconds: float) -> None:
     with Server(url) as server:
         load(server.port, path, structure, ids, seconds=2, processes=processes, threads=threads)
         warm = SurveyResponse.objects.filter(survey=survey).count()
+        assert server.proc is not None
+        cpu0 = Cpu.now(server.proc.pid)
         tally, elapsed = load(
             server.port, path, structure, ids, seconds=seconds, processes=processes, threads=threads
         )
+        cpu1 = Cpu.now(server.proc.pid)
         ref, ref_elapsed = load(
             server.port, "", [], [], seconds=min(5.0, seconds), processes=processes,
             threads=threads,
         )  # fmt: skip
+        cpu2 = Cpu.now(server.proc.pid)
     stored = SurveyResponse.objects.filter(survey=survey).count() - warm
     rate = tally.accepted / elapsed
     ref_rate = ref.accepted / ref_elapsed
@@ -534,7 +590,17 @@ def throughput(results: Results, url: str, *, seconds: float) -> None:
         + (" (equal)" if stored == tally.accepted else " (DIFFERENT)"),
         f"refused {tally.refused:,}, errors {tally.errors:,}",
     )
+    results.add(
+        bench,
+        "CPU per answer: web server · PostgreSQL · generator",
+        cpu1.per(cpu0, tally.accepted),
+        "from /proc; steadier than answers/s when the machine's speed drifts",
+    )
     results.add(bench, "reference: GET /healthz per second", f"{ref_rate:,.0f}/s")
+    results.add(
+        bench, "reference: CPU per /healthz: web server · PostgreSQL · generator",
+        cpu2.per(cpu1, ref.accepted),
+    )  # fmt: skip
     results.add(bench, "ratio healthz / answers", ratio(ref_rate, rate))
 
 
