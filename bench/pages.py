@@ -296,7 +296,6 @@ class Browser:
     """One user's connection and cookies, as a browser behind the reverse proxy sends them."""
 
     def __init__(self, port: int, address: str) -> None:
-        self.port = port
         self.origin = f"https://127.0.0.1:{port}"
         self.base = {"X-Forwarded-For": address, "X-Forwarded-Proto": "https"}
         self.jar: dict[str, str] = {}
@@ -320,17 +319,8 @@ class Browser:
         except (OSError, ValueError, IndexError):
             self.conn.close()
             return 0, b"", ""
-        location = ""
-        for name, raw in pairs:
-            if name == b"location":
-                location = raw.decode()
-            elif name == b"set-cookie":
-                cookie, _, rest = raw.decode().partition("=")
-                value = rest.split(";", 1)[0]
-                if value and value != '""':
-                    self.jar[cookie.strip()] = value
-                else:
-                    self.jar.pop(cookie.strip(), None)
+        surveys.keep_cookies(pairs, self.jar)
+        location = next((raw.decode() for name, raw in pairs if name == b"location"), "")
         return status, data, location
 
     def login(self, username: str, password: str) -> bool:

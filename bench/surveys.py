@@ -19,7 +19,6 @@ timed. *Reference*: the same page of a survey with the same questions and no res
 
 from __future__ import annotations
 
-import http.client
 import os
 import random
 import re
@@ -111,7 +110,26 @@ def _drop(title: str) -> None:
             cur.execute(sql, [ids])
 
 
-# ---- memory of the web workers -----------------------------------------------------------------
+# ---- processes, read from /proc -----------------------------------------------------------------
+
+
+def processes() -> dict[int, tuple[int, str, float]]:
+    """Every process: pid -> (parent pid, name, CPU seconds used so far), from /proc/<pid>/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, tuple[int, str, float]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.find("(") + 1 : text.rfind(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        found[int(stat.parent.name)] = (
+            int(fields[1]),
+            name,
+            (int(fields[11]) + int(fields[12])) / tick,
+        )
+    return found
 
 
 def worker_memory_mb(master: int, field: str = "VmHWM") -> list[float]:
@@ -121,14 +139,7 @@ def worker_memory_mb(master: int, field: str = "VmHWM") -> list[float]:
     if children.exists():
         pids = [int(p) for p in children.read_text().split()]
     else:  # kernels without CONFIG_PROC_CHILDREN: scan for the master's children
-        pids = []
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == master:
-                pids.append(int(stat.parent.name))
+        pids = [pid for pid, (parent, _name, _cpu) in processes().items() if parent == master]
     values = []
     for pid in pids:
         try:
@@ -158,9 +169,6 @@ def settled_memory_mb(master: int, workers: int, timeout: float = 30) -> list[fl
     return before
 
 
-# ---- CPU time, read from /proc --------------------------------------------------------------------
-
-
 @dataclass
 class Cpu:
     """CPU seconds used so far by the web server (master and workers), by every PostgreSQL
@@ -173,20 +181,7 @@ class Cpu:
 
     @classmethod
     def now(cls, server_pid: int) -> Cpu:
-        tick = os.sysconf("SC_CLK_TCK")
-        used: dict[int, tuple[int, str, float]] = {}  # pid: (parent, name, seconds)
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                text = stat.read_text()
-            except OSError:
-                continue
-            name = text[text.find("(") + 1 : text.rfind(")")]
-            fields = text.rsplit(")", 1)[1].split()
-            used[int(stat.parent.name)] = (
-                int(fields[1]),
-                name,
-                (int(fields[11]) + int(fields[12])) / tick,
-            )
+        used = processes()
         tree, grown = {server_pid}, True
         while grown:  # the server's processes: its pid and its descendants'
             more = {pid for pid, (parent, _n, _s) in used.items() if parent in tree} - tree
@@ -268,16 +263,17 @@ class Server:
         log = open(data_dir(self.env["DATABASE_URL"]) / "server.log", "wb")
         self.proc = subprocess.Popen(cmd, env=self.env, cwd=ROOT, stdout=log, stderr=log)
         deadline = time.monotonic() + 60
+        probe = Wire(self.port, timeout=2)
         while time.monotonic() < deadline:
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
+                if probe.request("GET", "/healthz", {})[0] == 200:
                     break
             except OSError:
+                probe.close()
                 time.sleep(0.3)
         else:
             raise SystemExit(f"the web server did not start; see {log.name}")
+        probe.close()
         # Each worker imports the app and warms up (sanlian.config.startup) before it takes a
         # connection; wait until all have, so that none boots inside the timed load.
         settled_memory_mb(self.proc.pid, _workers(), timeout=60)
@@ -378,11 +374,16 @@ class Wire:
         self.sock = None
 
 
-def _cookies(headers: list[tuple[bytes, bytes]], jar: dict[str, str]) -> None:
-    for name, value in headers:
+def keep_cookies(headers: list[tuple[bytes, bytes]], jar: dict[str, str]) -> None:
+    """The response's Set-Cookie headers into `jar`; an emptied cookie is dropped."""
+    for name, raw in headers:
         if name == b"set-cookie":
-            cookie, _, rest = value.decode().partition("=")
-            jar[cookie.strip()] = rest.split(";", 1)[0]
+            cookie, _, rest = raw.decode().partition("=")
+            value = rest.split(";", 1)[0]
+            if value and value != '""':
+                jar[cookie.strip()] = value
+            else:
+                jar.pop(cookie.strip(), None)
 
 
 def _sheet(
@@ -424,7 +425,7 @@ def _phone(
         t0 = time.perf_counter()
         try:
             status, page_headers, body = conn.request("GET", path, base)
-            _cookies(page_headers, jar)
+            keep_cookies(page_headers, jar)
             nonce = NONCE_RE.search(body)
             if status != 200 or not nonce:
                 mine.errors += 1

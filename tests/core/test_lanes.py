@@ -111,3 +111,11 @@ def test_a_lane_response_says_its_length(world: World) -> None:
     survey = survey_with_questions(world)
     response = Client().get(reverse("delivery:survey_answer", args=[survey.token]))
     assert response["Content-Length"] == str(len(response.content))
+
+
+def test_the_lane_checks_the_host(world: World) -> None:
+    # The survey page is CSRF-exempt (its form number is its token); ALLOWED_HOSTS still holds.
+    survey = survey_with_questions(world)
+    url = reverse("delivery:survey_answer", args=[survey.token])
+    assert Client(HTTP_HOST="evil.example").get(url).status_code == 400
+    assert Client(HTTP_HOST="evil.example").post(url, {}).status_code == 400

@@ -90,6 +90,7 @@ PUBLIC_LANE_PREFIXES = ("/svc/s/",)
 PUBLIC_LANE_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",  # the Host check, Content-Length
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "sanlian.core.middleware.CSPMiddleware",

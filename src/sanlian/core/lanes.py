@@ -6,7 +6,8 @@ of what the full middleware chain does for them is for staff: sessions, the user
 second factor, messages, the lockout and the account gate, static files. `PublicLaneMiddleware`
 sits first in MIDDLEWARE; a request whose path starts with one of PUBLIC_LANE_PREFIXES and
 resolves to a view marked with `@public_lane` goes through PUBLIC_LANE_MIDDLEWARE only
-(security headers, language, CSRF, framing, CSP, the audit context), as an anonymous visitor.
+(security headers, language, the Host check and Content-Length, CSRF, framing, CSP, the
+audit context), as an anonymous visitor.
 Everything else goes on down the full chain, unchanged.
 
 A view marked for the lane must not need a session or a signed-in user: it sees
@@ -104,10 +105,5 @@ class PublicLaneMiddleware:
             if match is not None:
                 request.resolver_match = match
                 request.user = _ANONYMOUS
-                response = self.lane(request)
-                # As CommonMiddleware does in the full chain: with a length, the server need
-                # not send the page in chunks.
-                if not response.streaming and not response.has_header("Content-Length"):
-                    response.headers["Content-Length"] = str(len(response.content))
-                return response
+                return self.lane(request)
         return self.get_response(request)
