@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import threading
 import time
 import uuid
@@ -143,10 +144,29 @@ def wait_mid_transaction(db: Database) -> None:
             interval=0.02,
         )
     else:
-        # SQLite shows nothing of an open transaction to others. People go in within the first
-        # ~0.2 s; the eleven password hashes that follow take seconds. The status check after
-        # the kill proves the kill came before the end.
-        time.sleep(0.7)
+        # SQLite shows an open write transaction to others only as its write lock: seen twice
+        # in a row (a status update holds it for a moment only), the seed is writing.
+        wait_for(
+            "the seed's open transaction to hold the write lock",
+            lambda: _sqlite_write_locked(db) and (time.sleep(0.02) or _sqlite_write_locked(db)),
+            RUN_TIMEOUT,
+            interval=0.01,
+        )
+
+
+def _sqlite_write_locked(db: Database) -> bool:
+    """Whether another connection holds the database's write lock (probed without waiting)."""
+    conn = sqlite3.connect(db.name, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        return True
+    finally:
+        conn.close()
 
 
 @pytest.mark.celery
