@@ -324,6 +324,34 @@ def test_mobile_starting_12_is_rejected() -> None:
     assert exc.value.code == "format"
 
 
+def test_the_mobile_test_answers_as_phonenumbers_number_type() -> None:
+    """`_is_mobile` is number_type's logic over CN's metadata without its lookups: the same
+    answer for every prefix of the mobile form, for numbers of other lengths and for numbers
+    of other countries."""
+    import random
+
+    import phonenumbers
+
+    from sanlian.core.validators import _MOBILE_TYPES, _is_mobile
+
+    rng = random.Random(7)
+    numbers = [
+        f"{prefix}{rng.randrange(10**8):08d}" for prefix in range(100, 200) for _ in range(40)
+    ]
+    numbers += [f"1{rng.randrange(10**n):0{n}d}" for n in (5, 8, 9, 11, 12) for _ in range(200)]
+    numbers += ["17400012345", "17406012345", "16100012345", "02412345678", "4001234567"]
+    mobiles = 0
+    for text in numbers:
+        parsed = phonenumbers.PhoneNumber(country_code=86, national_number=int(text))
+        expected = phonenumbers.number_type(parsed) in _MOBILE_TYPES
+        assert _is_mobile(parsed) == expected, text
+        mobiles += expected
+    assert 1000 < mobiles < len(numbers) - 1000  # both answers were tested, many times
+    for other in ("+1 415 555 0100", "+44 7911 123456", "+852 5123 4567"):
+        parsed = phonenumbers.parse(other)
+        assert _is_mobile(parsed) == (phonenumbers.number_type(parsed) in _MOBILE_TYPES)
+
+
 def test_mask_mobile() -> None:
     assert mask_mobile("13812345678") == "138****5678"
 
