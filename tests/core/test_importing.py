@@ -249,7 +249,7 @@ def test_an_ods_file_is_imported(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("fast_limit", [10 * 1024 * 1024, 0], ids=["calamine", "openpyxl"])
 def test_both_readers_give_the_same_rows(tmp_path: Path, settings: Any, fast_limit: int) -> None:
-    settings.IMPORT_FAST_READER_MAX_BYTES = fast_limit
+    settings.IMPORT_FAST_READER_MAX_XML_BYTES = fast_limit
     rows = [
         ["张三", 13912345678, dt.datetime(2024, 3, 5), True, "绿"],
         ["李四", "0012", 45356, "否", None],
@@ -270,8 +270,22 @@ def test_both_readers_give_the_same_rows(tmp_path: Path, settings: Any, fast_lim
 def test_the_streaming_reader_is_chosen_above_the_fast_reader_limit(
     tmp_path: Path, settings: Any
 ) -> None:
-    settings.IMPORT_FAST_READER_MAX_BYTES = 0
+    settings.IMPORT_FAST_READER_MAX_XML_BYTES = 0
     path = write_xlsx(tmp_path / "a.xlsx", [["张三"]], HEADERS)
+    assert open_sheet(path).reader == "streaming"
+
+
+def test_the_reader_follows_the_size_of_the_sheets_xml(tmp_path: Path, settings: Any) -> None:
+    """calamine's memory follows the uncompressed XML, which the zip's directory tells."""
+    from sanlian.core.importing import _xml_bytes
+
+    path = write_xlsx(tmp_path / "a.xlsx", [["张三", "7"]] * 2000, HEADERS)
+    with zipfile.ZipFile(path) as zf:
+        sheet = sum(i.file_size for i in zf.infolist() if i.filename.startswith("xl/worksheets/"))
+    assert _xml_bytes(path) >= sheet > 5 * path.stat().st_size
+    settings.IMPORT_FAST_READER_MAX_XML_BYTES = _xml_bytes(path)
+    assert open_sheet(path).reader == "calamine"
+    settings.IMPORT_FAST_READER_MAX_XML_BYTES = _xml_bytes(path) - 1
     assert open_sheet(path).reader == "streaming"
 
 
@@ -425,7 +439,7 @@ def test_full_phone_for_those_allowed() -> None:
 def test_a_streamed_sheet_broken_midway_keeps_the_rows_read_and_says_where(
     tmp_path: Path, settings: Any
 ) -> None:
-    settings.IMPORT_FAST_READER_MAX_BYTES = 0  # streamed, as a large file is
+    settings.IMPORT_FAST_READER_MAX_XML_BYTES = 0  # streamed, as a large file is
     good = write_xlsx(tmp_path / "a.xlsx", [[f"名{i}", str(i)] for i in range(3000)], HEADERS)
     broken = tmp_path / "broken.xlsx"
     with zipfile.ZipFile(good) as src, zipfile.ZipFile(broken, "w") as dst:

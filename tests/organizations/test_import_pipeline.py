@@ -105,7 +105,7 @@ def test_a_sheet_broken_midway_keeps_the_rows_before_and_a_rerun_completes_it(
 ) -> None:
     import zipfile
 
-    settings.IMPORT_FAST_READER_MAX_BYTES = 0  # streamed, as a large file is
+    settings.IMPORT_FAST_READER_MAX_XML_BYTES = 0  # streamed, as a large file is
     settings.IMPORT_BATCH_SIZE = 100
     good = _file(tmp_path, [_member(n) for n in range(600)])
     broken = tmp_path / "broken.xlsx"
