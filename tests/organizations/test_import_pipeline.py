@@ -5,13 +5,14 @@ imports run in one thread and these tests are skipped."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 
-from sanlian.core import importing
+from sanlian.core import crypto, importing
 from sanlian.core.roles import Role
 from sanlian.organizations.models import Membership, Person
 
@@ -33,6 +34,14 @@ pytestmark = [
     pytest.mark.usefixtures("data_dir"),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="the pipeline is PostgreSQL's"),
 ]
+
+
+@pytest.fixture(autouse=True)
+def read_aside(settings: Any) -> None:
+    settings.IMPORT_READ_ASIDE_MIN_BYTES = 0  # a second reading process even for a few rows
+    # The reading process takes the key this one uses (this process keeps the key of the data
+    # directory it first saw; each test has a data directory, and a key file, of its own).
+    settings.FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(crypto._master_key()).decode()
 
 
 @pytest.fixture
@@ -122,3 +131,18 @@ def test_a_sheet_broken_midway_keeps_the_rows_before_and_a_rerun_completes_it(
     imported, _updated, rejected = counts(rerun)
     assert (imported + counts(run)[0], rejected) == (600, 0)
     assert Membership.objects.filter(card_number__startswith="PIPE").count() == 600
+
+
+@pytest.mark.usefixtures("small_batches")
+def test_a_small_file_is_read_in_this_process(
+    world: World, tmp_path: Path, settings: Any, readers: list[Any]
+) -> None:
+    """A second process takes seconds to start: below IMPORT_READ_ASIDE_MIN_BYTES of sheet
+    XML the rows are read here (the batches are still written on the writer thread)."""
+    path = _file(tmp_path, [_member(n) for n in range(1, 8)])
+    settings.IMPORT_READ_ASIDE_MIN_BYTES = importing._xml_bytes(path) + 1
+    run = run_file(path, world.users[Role.COMMUNITY_CADRE])
+    assert (len(readers), counts(run)) == (0, (7, 0, 0))
+    settings.IMPORT_READ_ASIDE_MIN_BYTES = importing._xml_bytes(path)
+    again = run_file(path, world.users[Role.COMMUNITY_CADRE])
+    assert (len(readers), counts(again)) == (1, (0, 7, 0))
