@@ -140,9 +140,9 @@ def test_a_small_file_is_read_in_this_process(
     """A second process takes seconds to start: below IMPORT_READ_ASIDE_MIN_BYTES of sheet
     XML the rows are read here (the batches are still written on the writer thread)."""
     path = _file(tmp_path, [_member(n) for n in range(1, 8)])
-    settings.IMPORT_READ_ASIDE_MIN_BYTES = importing._xml_bytes(path) + 1
+    settings.IMPORT_READ_ASIDE_MIN_BYTES = importing._reading_size(path) + 1
     run = run_file(path, world.users[Role.COMMUNITY_CADRE])
     assert (len(readers), counts(run)) == (0, (7, 0, 0))
-    settings.IMPORT_READ_ASIDE_MIN_BYTES = importing._xml_bytes(path)
+    settings.IMPORT_READ_ASIDE_MIN_BYTES = importing._reading_size(path)
     again = run_file(path, world.users[Role.COMMUNITY_CADRE])
     assert (len(readers), counts(again)) == (1, (0, 7, 0))

@@ -1536,16 +1536,21 @@ class _Runner:
 
 
 def _reading_aside_pays(path: Path) -> bool:
-    """Whether the file is large enough for a second reading process to pay for its start:
-    the size of its sheet XML for an xlsx (the zip's directory tells), else of the file."""
+    """Whether the file is large enough for a second reading process to pay for its start."""
     limit = int(getattr(settings, "IMPORT_READ_ASIDE_MIN_BYTES", DEFAULT_READ_ASIDE_MIN_BYTES))
     try:
-        size = path.stat().st_size
-        if zipfile.is_zipfile(path):
-            size = max(size, _xml_bytes(path))
+        return _reading_size(path) >= limit
     except (ImportFileError, OSError):
         return False  # the reader in this process says what is wrong with the file
-    return size >= limit
+
+
+def _reading_size(path: Path) -> int:
+    """What reading a file costs in proportion to: the size of its sheet XML for an xlsx (the
+    zip's directory tells), or of the file."""
+    size = path.stat().st_size
+    if zipfile.is_zipfile(path):
+        size = max(size, _xml_bytes(path))
+    return size
 
 
 def _writes_aside() -> bool:
