@@ -270,7 +270,7 @@ class Server:
                     break
             except OSError:
                 probe.close()
-                time.sleep(0.3)
+            time.sleep(0.3)
         else:
             raise SystemExit(f"the web server did not start; see {log.name}")
         probe.close()

@@ -148,25 +148,29 @@ def wait_mid_transaction(db: Database) -> None:
         # in a row (a status update holds it for a moment only), the seed is writing.
         wait_for(
             "the seed's open transaction to hold the write lock",
-            lambda: _sqlite_write_locked(db) and (time.sleep(0.02) or _sqlite_write_locked(db)),
+            lambda: _sqlite_write_locked(db, times=2),
             RUN_TIMEOUT,
             interval=0.01,
         )
 
 
-def _sqlite_write_locked(db: Database) -> bool:
-    """Whether another connection holds the database's write lock (probed without waiting)."""
-    conn = sqlite3.connect(db.name, timeout=0, isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute("ROLLBACK")
-        return False
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc):
-            raise
-        return True
-    finally:
-        conn.close()
+def _sqlite_write_locked(db: Database, times: int) -> bool:
+    """Whether another connection holds the database's write lock, `times` probes in a row
+    20 ms apart (each probe takes the lock without waiting, and gives it back at once)."""
+    for probe in range(times):
+        if probe:
+            time.sleep(0.02)
+        conn = sqlite3.connect(db.name, timeout=0, isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+        finally:
+            conn.close()
+    return True
 
 
 @pytest.mark.celery

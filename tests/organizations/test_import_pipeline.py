@@ -5,14 +5,13 @@ imports run in one thread and these tests are skipped."""
 
 from __future__ import annotations
 
-import base64
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 
-from sanlian.core import crypto, importing
+from sanlian.core import importing
 from sanlian.core.roles import Role
 from sanlian.organizations.models import Membership, Person
 
@@ -39,9 +38,6 @@ pytestmark = [
 @pytest.fixture(autouse=True)
 def read_aside(settings: Any) -> None:
     settings.IMPORT_READ_ASIDE_MIN_BYTES = 0  # a second reading process even for a few rows
-    # The reading process takes the key this one uses (this process keeps the key of the data
-    # directory it first saw; each test has a data directory, and a key file, of its own).
-    settings.FIELD_ENCRYPTION_KEY = base64.urlsafe_b64encode(crypto._master_key()).decode()
 
 
 @pytest.fixture

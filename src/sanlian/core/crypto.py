@@ -27,6 +27,11 @@ def _master_key() -> bytes:
     return base64.urlsafe_b64decode(path.read_bytes().strip())
 
 
+def master_key_text() -> str:
+    """The master key in use, as FIELD_ENCRYPTION_KEY takes it (for a process of our own)."""
+    return base64.urlsafe_b64encode(_master_key()).decode()
+
+
 def _derive(purpose: bytes) -> bytes:
     return hmac.new(_master_key(), purpose, hashlib.sha256).digest()
 

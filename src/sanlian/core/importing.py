@@ -61,6 +61,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from . import crypto
 from .validators import FULLWIDTH_TO_ASCII
 from .xlsx import safe_cell
 
@@ -1600,7 +1601,6 @@ _MESSAGES_AHEAD = 8
 # Settings the reading process takes from this one (a test or a caller may have changed them).
 _CHILD_SETTINGS = (
     "DATA_DIR",
-    "FIELD_ENCRYPTION_KEY",
     "IMPORT_MAX_BYTES",
     "IMPORT_FAST_READER_MAX_XML_BYTES",
     "IMPORT_READ_ASIDE_MIN_BYTES",
@@ -1703,7 +1703,12 @@ class _ChildRows:
             "settings_module": settings.SETTINGS_MODULE
             or os.environ.get("DJANGO_SETTINGS_MODULE", "sanlian.config.settings"),
             "database": dict(conn.settings_dict),
-            "settings": {n: getattr(settings, n) for n in _CHILD_SETTINGS if hasattr(settings, n)},
+            "settings": {
+                **{n: getattr(settings, n) for n in _CHILD_SETTINGS if hasattr(settings, n)},
+                # The key this process hashes and encrypts with, whatever the reading process
+                # would find in DATA_DIR: both must agree on every ID number.
+                "FIELD_ENCRYPTION_KEY": crypto.master_key_text(),
+            },
             "language": translation.get_language(),
             "timezone": timezone.get_current_timezone_name(),
         }

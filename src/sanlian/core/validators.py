@@ -6,6 +6,7 @@ import datetime
 import functools
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -375,12 +376,12 @@ def _is_mobile(parsed: phonenumbers.PhoneNumber) -> bool:
 
 
 @functools.cache
-def _cn_mobile_test() -> Any:
+def _cn_mobile_test() -> Callable[[str], bool]:
     """phonenumbers' `_number_type_helper` for CN, answering only "mobile or not"."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region("CN")
     assert metadata is not None
 
-    def matcher(desc: Any) -> Any:
+    def matcher(desc: phonenumbers.PhoneNumberDesc | None) -> Callable[[str], bool]:
         if desc is None or not desc.national_number_pattern:
             return lambda number: False
         pattern = re.compile(desc.national_number_pattern)
